@@ -1,0 +1,522 @@
+package kiosko
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AuthSettings are the limits of sign-in and sessions.
+type AuthSettings struct {
+	SessionIdle      time.Duration // 30 days
+	SessionAbsolute  time.Duration // 180 days
+	ResetTTL         time.Duration // a reset link lasts this long
+	FailedPerAccount int           // failed sign-ins per account per hour
+	FailedPerIP      int           // failed sign-ins per IP prefix per hour
+	ResetsPerAccount int           // reset requests per account per hour
+	ResetsPerIP      int           // reset requests per IP prefix per hour
+	TouchEvery       time.Duration // how often a used session's last-seen is written
+}
+
+// DefaultAuthSettings follows DESIGN.md's security baseline.
+func DefaultAuthSettings() AuthSettings {
+	return AuthSettings{
+		SessionIdle:      30 * 24 * time.Hour,
+		SessionAbsolute:  180 * 24 * time.Hour,
+		ResetTTL:         time.Hour,
+		FailedPerAccount: 100,
+		FailedPerIP:      300,
+		ResetsPerAccount: 5,
+		ResetsPerIP:      30,
+		TouchEvery:       time.Minute,
+	}
+}
+
+// AccountMail sends the emails about an account. The web package implements
+// it with the catalogs and templates.
+type AccountMail interface {
+	PasswordReset(ctx context.Context, a *Account, token string) error
+	PasswordChanged(ctx context.Context, a *Account) error
+}
+
+// Client describes where a request comes from.
+type Client struct {
+	DeviceID  string // from the device cookie or the app; empty: a new one is made
+	UserAgent string
+	IP        string // full address; stored truncated
+	Place     string // coarse place, e.g. from the browser's time zone
+	Lang      string
+}
+
+// Identity is a signed-in request: the session and its account.
+type Identity struct {
+	Session *Session
+	Account *Account
+}
+
+// Auth signs readers up, in and out, and manages passwords and devices.
+type Auth struct {
+	Store    Store
+	Hasher   PasswordHasher
+	Clock    Clock
+	Settings AuthSettings
+	Hub      Hub
+	Mail     AccountMail
+	// DeviceName turns a User-Agent into a readable name.
+	DeviceName func(userAgent string) string
+	// Reading, when set, lifts sharing warnings on a password change and
+	// releases the leases of signed-out devices.
+	Reading *Reading
+	Log     *slog.Logger
+}
+
+func (s *Auth) now() time.Time { return s.Clock.Now() }
+
+func (s *Auth) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+// SignUpRequest is the sign-up form.
+type SignUpRequest struct {
+	Email    string
+	Password string
+	Name     string
+	Lang     string
+}
+
+// SignUp creates a reader account on the free plan.
+func (s *Auth) SignUp(ctx context.Context, req SignUpRequest) (*Account, error) {
+	email, err := NormalizeEmail(req.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidatePassword(req.Password); err != nil {
+		return nil, err
+	}
+	if len(req.Name) > 200 {
+		return nil, FieldError("name", "error.name_too_long", "Name is too long.")
+	}
+	hash, err := s.Hasher.Hash(req.Password)
+	if err != nil {
+		return nil, fmt.Errorf("sign up: %w", err)
+	}
+	lang := req.Lang
+	if !IsLanguage(lang) {
+		lang = LangSpanish
+	}
+	now := s.now()
+	a := &Account{Email: email, Name: strings.TrimSpace(req.Name), PasswordHash: hash, Role: RoleReader, Lang: lang, PasswordChangedAt: now, CreatedAt: now}
+	if err := s.Store.CreateAccount(ctx, a); err != nil {
+		if ErrorCode(err) == ECONFLICT {
+			return nil, &Error{Code: ECONFLICT, Key: "error.email_taken", Message: "An account with this email already exists.", Field: "email"}
+		}
+		return nil, fmt.Errorf("sign up: %w", err)
+	}
+	return a, nil
+}
+
+// SignInResult is a new session and its token, shown once.
+type SignInResult struct {
+	Token    string
+	Session  *Session
+	Account  *Account
+	DeviceID string
+}
+
+var errBadCredentials = &Error{Code: EUNAUTHORIZED, Key: "error.bad_credentials", Message: "Wrong email or password."}
+
+// SignIn checks credentials and starts a new session on the client's device.
+// Unknown emails and wrong passwords get the same answer; failed attempts are
+// limited per account and per IP prefix, successful ones never are.
+func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*SignInResult, error) {
+	now := s.now()
+	ipKey := "signin:ip:" + TruncateIP(c.IP)
+	if err := s.limit(ctx, ipKey, s.Settings.FailedPerIP, now); err != nil {
+		return nil, err
+	}
+	norm, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, errBadCredentials
+	}
+	a, err := s.Store.FindAccountByEmail(ctx, norm)
+	if IsNotFound(err) {
+		// Spend the same time as a real check so timing tells nothing.
+		_, _ = s.Hasher.Verify(dummyHash(s.Hasher), password)
+		_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
+		return nil, errBadCredentials
+	} else if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	acctKey := fmt.Sprintf("signin:account:%d", a.ID)
+	if err := s.limit(ctx, acctKey, s.Settings.FailedPerAccount, now); err != nil {
+		return nil, err
+	}
+	ok, err := s.Hasher.Verify(a.PasswordHash, password)
+	if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	if !ok {
+		_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
+		_ = s.Store.RecordFailedSignIn(ctx, acctKey, now)
+		return nil, errBadCredentials
+	}
+	return s.StartSession(ctx, a, c)
+}
+
+// StartSession signs an account in on the client's device, with a new token.
+func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInResult, error) {
+	now := s.now()
+	deviceID := c.DeviceID
+	if !ValidDeviceID(deviceID) {
+		deviceID = NewDeviceID()
+	}
+	name := ""
+	if s.DeviceName != nil {
+		name = s.DeviceName(c.UserAgent)
+	}
+	if err := s.Store.UpsertDevice(ctx, &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}); err != nil {
+		return nil, fmt.Errorf("sign in: device: %w", err)
+	}
+	token := NewToken()
+	sess := &Session{TokenHash: HashToken(token), AccountID: a.ID, DeviceID: deviceID, CreatedAt: now, LastSeenAt: now,
+		IdleExpiry: now.Add(s.Settings.SessionIdle), ExpiresAt: now.Add(s.Settings.SessionAbsolute)}
+	if err := s.Store.CreateSession(ctx, sess); err != nil {
+		return nil, fmt.Errorf("sign in: session: %w", err)
+	}
+	return &SignInResult{Token: token, Session: sess, Account: a, DeviceID: deviceID}, nil
+}
+
+var errSignedOut = &Error{Code: EUNAUTHORIZED, Key: "error.signed_out", Message: "You are not signed in, or your session has ended."}
+
+// Authenticate returns the identity of a session token. EUNAUTHORIZED when
+// the token is unknown, ended or expired.
+func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error) {
+	if token == "" || len(token) > 100 {
+		return nil, errSignedOut
+	}
+	sess, err := s.Store.FindSessionByTokenHash(ctx, HashToken(token))
+	if IsNotFound(err) {
+		return nil, errSignedOut
+	} else if err != nil {
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	now := s.now()
+	if !sess.Live(now) {
+		_ = s.Store.DeleteSession(ctx, sess.ID)
+		return nil, errSignedOut
+	}
+	a, err := s.Store.FindAccountByID(ctx, sess.AccountID)
+	if err != nil {
+		if IsNotFound(err) {
+			return nil, errSignedOut
+		}
+		return nil, fmt.Errorf("authenticate: %w", err)
+	}
+	if now.Sub(sess.LastSeenAt) >= s.Settings.TouchEvery {
+		idle := now.Add(s.Settings.SessionIdle)
+		if err := s.Store.TouchSession(ctx, sess.ID, now, idle); err != nil {
+			s.log().Warn("touch session", "err", err)
+		} else {
+			sess.LastSeenAt, sess.IdleExpiry = now, idle
+		}
+	}
+	return &Identity{Session: sess, Account: a}, nil
+}
+
+// SignOut ends one session.
+func (s *Auth) SignOut(ctx context.Context, id *Identity) error {
+	if err := s.Store.DeleteSession(ctx, id.Session.ID); err != nil && !IsNotFound(err) {
+		return fmt.Errorf("sign out: %w", err)
+	}
+	s.releaseDevice(ctx, id.Account.ID, id.Session.DeviceID)
+	return nil
+}
+
+// checkPassword verifies the current password for a sensitive change.
+func (s *Auth) checkPassword(a *Account, current string) error {
+	ok, err := s.Hasher.Verify(a.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("check password: %w", err)
+	}
+	if !ok {
+		return &Error{Code: EFORBIDDEN, Key: "error.current_password_wrong", Message: "The current password is not right.", Field: "current_password"}
+	}
+	return nil
+}
+
+// ChangePassword sets a new password after checking the current one. Every
+// other session of the account ends at once and its pages are told; the
+// account's sharing warnings are lifted; the owner is emailed.
+func (s *Auth) ChangePassword(ctx context.Context, id *Identity, current, next string) error {
+	if err := s.checkPassword(id.Account, current); err != nil {
+		return err
+	}
+	if err := s.setPassword(ctx, id.Account, next, id.Session.ID); err != nil {
+		return err
+	}
+	if s.Reading != nil {
+		if err := s.Reading.ClearAccountWarnings(ctx, id.Account.ID, "password"); err != nil {
+			s.log().Error("clear sharing warning after password change", "account", id.Account.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// setPassword stores a new password and ends every session but keep (0: all).
+func (s *Auth) setPassword(ctx context.Context, a *Account, next string, keep int64) error {
+	if err := ValidatePassword(next); err != nil {
+		err.(*Error).Field = "new_password"
+		return err
+	}
+	hash, err := s.Hasher.Hash(next)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	now := s.now()
+	if err := s.Store.UpdateAccountPassword(ctx, a.ID, hash, now); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	a.PasswordHash, a.PasswordChangedAt = hash, now
+	ended, err := s.Store.DeleteSessionsByAccount(ctx, a.ID, keep)
+	if err != nil {
+		return fmt.Errorf("set password: end sessions: %w", err)
+	}
+	s.signedOut(ctx, a.ID, ended, "password", EventPasswordSignOut)
+	if s.Mail != nil {
+		acct := *a
+		go func() {
+			if err := s.Mail.PasswordChanged(context.WithoutCancel(ctx), &acct); err != nil {
+				s.log().Error("password changed email", "account", acct.ID, "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// signedOut tells the pages of ended sessions, frees their leases and
+// records the events.
+func (s *Auth) signedOut(ctx context.Context, accountID int64, ended []*Session, reason, kind string) {
+	now := s.now()
+	for _, e := range ended {
+		if s.Hub != nil {
+			if err := s.Hub.Publish(ctx, Notice{Kind: NoticeSignedOut, AccountID: accountID, Device: e.DeviceID, Session: e.ID, Reason: reason}); err != nil {
+				s.log().Warn("publish signed_out", "err", err)
+			}
+		}
+	}
+	devices := map[string]bool{}
+	for _, e := range ended {
+		if !devices[e.DeviceID] {
+			devices[e.DeviceID] = true
+			s.releaseDevice(ctx, accountID, e.DeviceID)
+		}
+	}
+	if s.Reading != nil {
+		var evs []LeaseEvent
+		for d := range devices {
+			evs = append(evs, LeaseEvent{Kind: kind, AccountID: accountID, Device: d, Reason: reason, At: now})
+		}
+		s.Reading.Record(evs...)
+	}
+}
+
+func (s *Auth) releaseDevice(ctx context.Context, accountID int64, device string) {
+	if s.Reading != nil {
+		s.Reading.ReleaseDevice(ctx, accountID, device)
+	}
+}
+
+// SignOutDevice ends every session of one of the account's devices, after
+// checking the current password. The device's open pages are told at once.
+func (s *Auth) SignOutDevice(ctx context.Context, id *Identity, deviceID, current string) error {
+	if err := s.checkPassword(id.Account, current); err != nil {
+		return err
+	}
+	if _, err := s.Store.FindDevice(ctx, id.Account.ID, deviceID); err != nil {
+		if IsNotFound(err) {
+			return &Error{Code: ENOTFOUND, Key: "error.device_unknown", Message: "No such device."}
+		}
+		return fmt.Errorf("sign out device: %w", err)
+	}
+	ended, err := s.Store.DeleteSessionsByDevice(ctx, id.Account.ID, deviceID)
+	if err != nil {
+		return fmt.Errorf("sign out device: %w", err)
+	}
+	s.signedOut(ctx, id.Account.ID, ended, "remote", EventRemoteSignOut)
+	return nil
+}
+
+// SignOutOthers ends every session of the account but the caller's.
+func (s *Auth) SignOutOthers(ctx context.Context, id *Identity, current string) error {
+	if err := s.checkPassword(id.Account, current); err != nil {
+		return err
+	}
+	ended, err := s.Store.DeleteSessionsByAccount(ctx, id.Account.ID, id.Session.ID)
+	if err != nil {
+		return fmt.Errorf("sign out others: %w", err)
+	}
+	s.signedOut(ctx, id.Account.ID, ended, "remote", EventRemoteSignOut)
+	return nil
+}
+
+// RequestPasswordReset emails a single-use link if the address has an
+// account. It answers the same whether or not it does.
+func (s *Auth) RequestPasswordReset(ctx context.Context, email string, c Client) error {
+	now := s.now()
+	ipKey := "reset:ip:" + TruncateIP(c.IP)
+	if err := s.limit(ctx, ipKey, s.Settings.ResetsPerIP, now); err != nil {
+		return err
+	}
+	_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
+	norm, err := NormalizeEmail(email)
+	if err != nil {
+		return err
+	}
+	a, err := s.Store.FindAccountByEmail(ctx, norm)
+	if IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
+	acctKey := fmt.Sprintf("reset:account:%d", a.ID)
+	if n, err := s.Store.CountFailedSignIns(ctx, acctKey, now.Add(-time.Hour)); err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	} else if n >= s.Settings.ResetsPerAccount {
+		return nil // silently: the same answer as for any address
+	}
+	_ = s.Store.RecordFailedSignIn(ctx, acctKey, now)
+	token := NewToken()
+	if err := s.Store.CreatePasswordReset(ctx, &PasswordReset{TokenHash: HashToken(token), AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(s.Settings.ResetTTL)}); err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
+	if s.Mail != nil {
+		// Sent in the background so the answer takes as long for any address.
+		go func() {
+			if err := s.Mail.PasswordReset(context.WithoutCancel(ctx), a, token); err != nil {
+				s.log().Error("password reset email", "account", a.ID, "err", err)
+			}
+		}()
+	}
+	return nil
+}
+
+// ResetPassword sets a new password with a reset link's token and ends every
+// session of the account. The token works once.
+func (s *Auth) ResetPassword(ctx context.Context, token, next string) (*Account, error) {
+	if err := ValidatePassword(next); err != nil {
+		return nil, err
+	}
+	r, err := s.Store.ConsumePasswordReset(ctx, HashToken(token), s.now())
+	if IsNotFound(err) {
+		return nil, &Error{Code: EINVALID, Key: "error.reset_link_invalid", Message: "This link has expired or was already used."}
+	} else if err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	a, err := s.Store.FindAccountByID(ctx, r.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("reset password: %w", err)
+	}
+	if err := s.setPassword(ctx, a, next, 0); err != nil {
+		return nil, err
+	}
+	if s.Reading != nil {
+		if err := s.Reading.ClearAccountWarnings(ctx, a.ID, "password"); err != nil {
+			s.log().Error("clear sharing warning after reset", "account", a.ID, "err", err)
+		}
+	}
+	return a, nil
+}
+
+// limit fails with ETOOMANY when key has max or more failures in the last hour.
+func (s *Auth) limit(ctx context.Context, key string, max int, now time.Time) error {
+	if max <= 0 {
+		return nil
+	}
+	n, err := s.Store.CountFailedSignIns(ctx, key, now.Add(-time.Hour))
+	if err != nil {
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	if n >= max {
+		return &Error{Code: ETOOMANY, Key: "error.too_many_attempts", Message: "Too many attempts. Try again later."}
+	}
+	return nil
+}
+
+// NewToken returns 128 random bits, URL-safe.
+func NewToken() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is how tokens are stored: SHA-256 (they are random, so no salt
+// or slow hash is needed).
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// NewDeviceID returns a random device id.
+func NewDeviceID() string { return "d_" + NewToken() }
+
+// ValidDeviceID reports whether id looks like a device id (apps may choose
+// their own: 8 to 64 letters, digits, '-' or '_').
+func ValidDeviceID(id string) bool {
+	if len(id) < 8 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// TruncateIP keeps the network part of an address: IPv4 /24, IPv6 /48.
+func TruncateIP(ip string) string {
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return ""
+	}
+	addr = addr.Unmap()
+	bits := 48
+	if addr.Is4() {
+		bits = 24
+	}
+	p, err := addr.Prefix(bits)
+	if err != nil {
+		return ""
+	}
+	return p.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+var dummy struct {
+	once sync.Once
+	hash string
+}
+
+// dummyHash is a real hash of a throwaway password, made once.
+func dummyHash(h PasswordHasher) string {
+	dummy.once.Do(func() { dummy.hash, _ = h.Hash("not a real password, only for timing") })
+	return dummy.hash
+}

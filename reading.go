@@ -1,0 +1,417 @@
+package kiosko
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Reading statuses, as the reading API spells them.
+const (
+	ReadingOK        = "reading"
+	ReadingConflict  = "conflict"
+	ReadingDisplaced = "displaced"
+	ReadingPaywall   = "paywall"
+)
+
+// Reader is a signed-in device asking to read.
+type Reader struct {
+	Account    *Account
+	DeviceID   string
+	DeviceName string
+}
+
+// OtherDevice describes the device that holds the lease.
+type OtherDevice struct {
+	Name     string
+	LastSeen time.Time
+}
+
+// ReadingStatus is the answer to a claim, heartbeat or takeover.
+type ReadingStatus struct {
+	Status         string
+	Other          *OtherDevice // on conflict and displaced
+	Contested      bool         // takeover counted towards the sharing warning
+	SharingWarning bool
+	FailedOpen     bool // the lease store was unreachable; reading allowed
+	Seat           *Seat
+}
+
+// ReadingMetrics counts what operators watch.
+type ReadingMetrics struct {
+	Claims, Heartbeats, Takeovers, Conflicts atomic.Int64
+	Contested, WarningsSet                   atomic.Int64
+	FailOpen                                 atomic.Int64 // lease store unreachable
+	EventsDropped                            atomic.Int64
+}
+
+// EventSink records lease events, usually in the background.
+type EventSink interface {
+	Record(events ...LeaseEvent)
+}
+
+// Reading applies the reading rule: one device reads a seat at a time, a
+// takeover moves the lease and tells the other device, and repeated
+// contested takeovers put the seat under sharing warning.
+type Reading struct {
+	Store    Store // seats and durable warnings; may be nil in the simulator
+	Leases   LeaseEngine
+	Hub      Hub // may be nil
+	Clock    Clock
+	Settings ReadingSettings
+	Events   EventSink // may be nil
+	Metrics  *ReadingMetrics
+	Log      *slog.Logger
+	// SeatOf overrides the store lookup of an account's seat (simulator).
+	SeatOf func(ctx context.Context, accountID int64) (*Seat, error)
+}
+
+func (r *Reading) log() *slog.Logger {
+	if r.Log == nil {
+		return slog.Default()
+	}
+	return r.Log
+}
+
+func (r *Reading) metrics() *ReadingMetrics {
+	if r.Metrics == nil {
+		r.Metrics = &ReadingMetrics{}
+	}
+	return r.Metrics
+}
+
+// Record passes events to the sink.
+func (r *Reading) Record(events ...LeaseEvent) {
+	if r.Events != nil && len(events) > 0 {
+		r.Events.Record(events...)
+	}
+}
+
+// Seat returns the seat the account holds in a subscription that grants
+// access now. ENOTFOUND when it holds none.
+func (r *Reading) Seat(ctx context.Context, accountID int64) (*Seat, error) {
+	if r.SeatOf != nil {
+		return r.SeatOf(ctx, accountID)
+	}
+	seat, _, err := r.Store.FindSeatForAccount(ctx, accountID, r.Clock.Now())
+	return seat, err
+}
+
+var paywalled = ReadingStatus{Status: ReadingPaywall}
+
+// Claim is a device opening a subscriber article. Free articles need no lease.
+func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
+	if a.Access == AccessFree {
+		return ReadingStatus{Status: ReadingOK}, nil
+	}
+	seat, err := r.Seat(ctx, rd.Account.ID)
+	if IsNotFound(err) {
+		return paywalled, nil
+	} else if err != nil {
+		return ReadingStatus{}, fmt.Errorf("claim: %w", err)
+	}
+	r.metrics().Claims.Add(1)
+	now := r.Clock.Now()
+	res, err := r.Leases.Claim(ctx, LeaseClaim{Seat: seat.ID, Device: rd.DeviceID, DeviceName: rd.DeviceName, Active: active, Now: now})
+	if err != nil {
+		return r.failOpen(seat, "claim", err), nil
+	}
+	warned := r.warning(ctx, seat.ID, now)
+	if !res.Granted {
+		r.metrics().Conflicts.Add(1)
+		r.Record(LeaseEvent{Kind: EventConflict, SeatID: seat.ID, AccountID: rd.Account.ID, Device: rd.DeviceID, OtherDevice: res.Holder.Device, At: now})
+		return ReadingStatus{Status: ReadingConflict, Other: other(res.Holder), SharingWarning: warned, Seat: seat}, nil
+	}
+	if !res.Renewed {
+		r.Record(LeaseEvent{Kind: EventClaim, SeatID: seat.ID, AccountID: rd.Account.ID, Device: rd.DeviceID, At: now})
+	}
+	return ReadingStatus{Status: ReadingOK, SharingWarning: warned, Seat: seat}, nil
+}
+
+// Heartbeat keeps the device's lease alive while its page is visible.
+func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (ReadingStatus, error) {
+	seat, err := r.Seat(ctx, rd.Account.ID)
+	if IsNotFound(err) {
+		return paywalled, nil
+	} else if err != nil {
+		return ReadingStatus{}, fmt.Errorf("heartbeat: %w", err)
+	}
+	r.metrics().Heartbeats.Add(1)
+	now := r.Clock.Now()
+	res, err := r.Leases.Heartbeat(ctx, LeaseClaim{Seat: seat.ID, Device: rd.DeviceID, DeviceName: rd.DeviceName, Active: active, Now: now})
+	if err != nil {
+		return r.failOpen(seat, "heartbeat", err), nil
+	}
+	warned := r.warning(ctx, seat.ID, now)
+	if !res.Granted {
+		return ReadingStatus{Status: ReadingDisplaced, Other: other(res.Holder), SharingWarning: warned, Seat: seat}, nil
+	}
+	return ReadingStatus{Status: ReadingOK, SharingWarning: warned, Seat: seat}, nil
+}
+
+// Takeover is "continue reading here": the lease moves to this device at
+// once, the other device is told, and a contested takeover counts towards
+// the sharing warning.
+func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
+	if a != nil && a.Access == AccessFree {
+		return ReadingStatus{Status: ReadingOK}, nil
+	}
+	seat, err := r.Seat(ctx, rd.Account.ID)
+	if IsNotFound(err) {
+		return paywalled, nil
+	} else if err != nil {
+		return ReadingStatus{}, fmt.Errorf("takeover: %w", err)
+	}
+	r.metrics().Takeovers.Add(1)
+	now := r.Clock.Now()
+	res, err := r.Leases.Takeover(ctx, LeaseClaim{Seat: seat.ID, Device: rd.DeviceID, DeviceName: rd.DeviceName, Active: active, Now: now})
+	if err != nil {
+		return r.failOpen(seat, "takeover", err), nil
+	}
+	st := ReadingStatus{Status: ReadingOK, Seat: seat}
+	if prev := res.Previous; prev != nil {
+		st.Contested = r.Settings.IsContested(*prev, now)
+		kind := EventTakeoverQuiet
+		if st.Contested {
+			kind = EventTakeoverContested
+		}
+		r.Record(LeaseEvent{Kind: kind, SeatID: seat.ID, AccountID: rd.Account.ID, Device: rd.DeviceID, OtherDevice: prev.Device, At: now})
+		r.publish(ctx, Notice{Kind: NoticeDisplaced, AccountID: rd.Account.ID, Device: prev.Device, Seat: seat.ID,
+			OtherName: rd.DeviceName, OtherLastSeen: now.Format(time.RFC3339)})
+		if st.Contested {
+			r.metrics().Contested.Add(1)
+			contests, err := r.Leases.RecordContest(ctx, seat.ID, Contest{At: now, From: prev.Device, To: rd.DeviceID}, now.Add(-r.Settings.SharingWindow))
+			if err != nil {
+				r.log().Error("record contested takeover", "seat", seat.ID, "err", err)
+			} else if r.Settings.Warns(contests) {
+				r.setWarning(ctx, seat, rd.Account.ID, rd.DeviceID, now)
+			}
+		}
+	}
+	st.SharingWarning = r.warning(ctx, seat.ID, now)
+	return st, nil
+}
+
+// Release lets go of the device's lease (the reader closed the article).
+func (r *Reading) Release(ctx context.Context, rd Reader) error {
+	r.ReleaseDevice(ctx, rd.Account.ID, rd.DeviceID)
+	return nil
+}
+
+// ReleaseDevice frees the lease a device of the account holds, if any.
+func (r *Reading) ReleaseDevice(ctx context.Context, accountID int64, device string) {
+	seat, err := r.Seat(ctx, accountID)
+	if err != nil {
+		return
+	}
+	if err := r.Leases.Release(ctx, seat.ID, device, r.Clock.Now()); err != nil {
+		r.log().Warn("release lease", "seat", seat.ID, "err", err)
+	}
+}
+
+// Holder returns the device reading the account's seat now, if any.
+func (r *Reading) Holder(ctx context.Context, accountID int64) (Lease, bool) {
+	seat, err := r.Seat(ctx, accountID)
+	if err != nil {
+		return Lease{}, false
+	}
+	l, ok, err := r.Leases.Holder(ctx, seat.ID, r.Clock.Now())
+	if err != nil {
+		return Lease{}, false
+	}
+	return l, ok
+}
+
+// Warned reports whether the account's seat is under sharing warning; every
+// page shows the banner while it is.
+func (r *Reading) Warned(ctx context.Context, accountID int64) bool {
+	seat, err := r.Seat(ctx, accountID)
+	if err != nil {
+		return false
+	}
+	return r.warning(ctx, seat.ID, r.Clock.Now())
+}
+
+// warning reads the seat's warning, lifting it after the quiet period.
+func (r *Reading) warning(ctx context.Context, seat int64, now time.Time) bool {
+	w, err := r.Leases.Warning(ctx, seat)
+	if err != nil || !w.Set {
+		return false
+	}
+	if q := r.Settings.SharingQuiet; q > 0 {
+		last := w.LastContest
+		if last.Before(w.Since) {
+			last = w.Since
+		}
+		if now.Sub(last) >= q {
+			if err := r.clearSeat(ctx, seat, 0, "quiet", now); err != nil {
+				r.log().Error("lift sharing warning after quiet period", "seat", seat, "err", err)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+func (r *Reading) setWarning(ctx context.Context, seat *Seat, accountID int64, device string, now time.Time) {
+	w, err := r.Leases.Warning(ctx, seat.ID)
+	if err == nil && w.Set {
+		return
+	}
+	if err := r.Leases.SetWarning(ctx, seat.ID, now); err != nil {
+		r.log().Error("set sharing warning", "seat", seat.ID, "err", err)
+		return
+	}
+	r.metrics().WarningsSet.Add(1)
+	if r.Store != nil {
+		if err := r.Store.SetSeatWarning(ctx, seat.ID, &now); err != nil {
+			r.log().Error("store sharing warning", "seat", seat.ID, "err", err)
+		}
+	}
+	r.Record(LeaseEvent{Kind: EventWarningSet, SeatID: seat.ID, AccountID: accountID, Device: device, At: now})
+	r.publish(ctx, Notice{Kind: NoticeSharingWarning, AccountID: accountID, Seat: seat.ID})
+}
+
+// ClearAccountWarnings lifts the sharing warning of the account's seat.
+// reason is recorded: "password", "admin", "upgrade".
+func (r *Reading) ClearAccountWarnings(ctx context.Context, accountID int64, reason string) error {
+	seat, err := r.Seat(ctx, accountID)
+	if IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return r.clearSeat(ctx, seat.ID, accountID, reason, r.Clock.Now())
+}
+
+// ClearSeatWarning lifts a seat's warning (admin, upgrade).
+func (r *Reading) ClearSeatWarning(ctx context.Context, seatID, accountID int64, reason string) error {
+	return r.clearSeat(ctx, seatID, accountID, reason, r.Clock.Now())
+}
+
+func (r *Reading) clearSeat(ctx context.Context, seat, accountID int64, reason string, now time.Time) error {
+	w, err := r.Leases.Warning(ctx, seat)
+	if err != nil {
+		return fmt.Errorf("clear warning: %w", err)
+	}
+	if err := r.Leases.ClearWarning(ctx, seat); err != nil {
+		return fmt.Errorf("clear warning: %w", err)
+	}
+	if r.Store != nil {
+		if err := r.Store.SetSeatWarning(ctx, seat, nil); err != nil {
+			return fmt.Errorf("clear warning: %w", err)
+		}
+	}
+	if w.Set {
+		r.Record(LeaseEvent{Kind: EventWarningCleared, SeatID: seat, AccountID: accountID, Reason: reason, At: now})
+	}
+	return nil
+}
+
+// Restore loads the durable sharing warnings into the lease engine; serve
+// calls it at start, since an in-memory engine begins empty.
+func (r *Reading) Restore(ctx context.Context) error {
+	seats, err := r.Store.FindWarnedSeats(ctx)
+	if err != nil {
+		return fmt.Errorf("restore warnings: %w", err)
+	}
+	for _, s := range seats {
+		if err := r.Leases.SetWarning(ctx, s.ID, *s.SharingWarning); err != nil {
+			return fmt.Errorf("restore warnings: %w", err)
+		}
+	}
+	return nil
+}
+
+// failOpen lets the reader read when the lease store is unreachable: readers
+// are not punished for the publisher's outage. It is logged and counted.
+func (r *Reading) failOpen(seat *Seat, op string, err error) ReadingStatus {
+	r.metrics().FailOpen.Add(1)
+	r.log().Error("lease store unreachable; reading fails open", "op", op, "seat", seat.ID, "err", err)
+	return ReadingStatus{Status: ReadingOK, FailedOpen: true, Seat: seat}
+}
+
+func (r *Reading) publish(ctx context.Context, n Notice) {
+	if r.Hub == nil {
+		return
+	}
+	if err := r.Hub.Publish(ctx, n); err != nil {
+		r.log().Warn("publish notice", "kind", n.Kind, "err", err)
+	}
+}
+
+func other(l Lease) *OtherDevice { return &OtherDevice{Name: l.DeviceName, LastSeen: l.LastSeen} }
+
+// EventWriter records lease events in the store in the background, in
+// batches, so the request path never waits for the disk.
+type EventWriter struct {
+	store   EventStore
+	ch      chan LeaseEvent
+	done    chan struct{}
+	log     *slog.Logger
+	dropped *atomic.Int64
+	once    sync.Once
+}
+
+// NewEventWriter starts a writer with a buffer of size events.
+func NewEventWriter(store EventStore, size int, log *slog.Logger, dropped *atomic.Int64) *EventWriter {
+	if dropped == nil {
+		dropped = new(atomic.Int64)
+	}
+	w := &EventWriter{store: store, ch: make(chan LeaseEvent, size), done: make(chan struct{}), log: log, dropped: dropped}
+	go w.run()
+	return w
+}
+
+// Record queues events; when the buffer is full they are dropped and
+// counted rather than slowing readers down.
+func (w *EventWriter) Record(events ...LeaseEvent) {
+	for _, e := range events {
+		select {
+		case w.ch <- e:
+		default:
+			w.dropped.Add(1)
+		}
+	}
+}
+
+func (w *EventWriter) run() {
+	defer close(w.done)
+	batch := make([]LeaseEvent, 0, 256)
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := w.store.AppendLeaseEvents(context.Background(), batch); err != nil {
+			w.log.Error("store lease events", "n", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for e := range w.ch {
+		batch = append(batch, e)
+		// Take whatever else is waiting, then write once.
+	more:
+		for len(batch) < cap(batch) {
+			select {
+			case e, ok := <-w.ch:
+				if !ok {
+					break more
+				}
+				batch = append(batch, e)
+			default:
+				break more
+			}
+		}
+		flush()
+	}
+	flush()
+}
+
+// Close writes what is queued and stops.
+func (w *EventWriter) Close() {
+	w.once.Do(func() { close(w.ch) })
+	<-w.done
+}

@@ -1,0 +1,18 @@
+package kiosko
+
+import "context"
+
+// Store is all durable data. Implementations: SQLite (internal/sqlite) and
+// PostgreSQL (internal/postgres); both pass internal/storetest.
+type Store interface {
+	AccountStore
+	SessionStore
+	ArticleStore
+	SubscriptionStore
+	EventStore
+	MeterStore
+	NewsletterStore
+	// Ping checks the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
