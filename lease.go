@@ -114,18 +114,29 @@ type LeaseEngine interface {
 }
 
 // IsContested reports whether taking over prev at now counts towards the
-// sharing warning: the holder was seen within the contest window and a
-// person was there (active) within the active window. A tab left open and
-// untouched keeps its lease alive, but taking it over is not sharing.
+// sharing warning: the holder was seen within the contest window and its
+// latest claim or heartbeat said a person was there (active), within the
+// active window. A tab left open and untouched keeps its lease alive, but
+// taking it over is not sharing; nor is it once the page's latest report
+// says nobody touched it, even if an earlier one did.
 func (s ReadingSettings) IsContested(prev Lease, now time.Time) bool {
 	if now.Sub(prev.LastSeen) > s.ContestWindow {
 		return false
 	}
-	return s.ActiveWindow <= 0 || now.Sub(prev.LastActive) <= s.ActiveWindow
+	if s.ActiveWindow <= 0 {
+		return true
+	}
+	return !prev.LastActive.Before(prev.LastSeen) && now.Sub(prev.LastActive) <= s.ActiveWindow
 }
 
 // Warns reports whether contests (already trimmed to the window) put a seat
-// under sharing warning: enough of them, between at least two devices.
+// under sharing warning: enough of them, between at least two devices, and
+// at least one of them a take-back: a device took the lease back from the
+// device that had just taken it from it, within the contest window. One
+// person moving between a laptop and a phone hands the lease over and
+// later back, minutes apart, while the device left behind sits unattended;
+// only two people at once fight over it (DESIGN.md, "Fairness, measured";
+// docs/fairness.md has the numbers).
 func (s ReadingSettings) Warns(contests []Contest) bool {
 	if s.SharingTakeovers <= 0 || len(contests) < s.SharingTakeovers {
 		return false
@@ -135,5 +146,19 @@ func (s ReadingSettings) Warns(contests []Contest) bool {
 		devices[c.From] = true
 		devices[c.To] = true
 	}
-	return len(devices) >= 2
+	return len(devices) >= 2 && hasTakeBack(contests, s.ContestWindow)
+}
+
+// hasTakeBack reports whether some contest undid an earlier one within
+// window. contests are oldest first.
+func hasTakeBack(contests []Contest, window time.Duration) bool {
+	for i := 1; i < len(contests); i++ {
+		c := contests[i]
+		for j := i - 1; j >= 0 && c.At.Sub(contests[j].At) <= window; j-- {
+			if p := contests[j]; p.From == c.To && p.To == c.From {
+				return true
+			}
+		}
+	}
+	return false
 }

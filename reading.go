@@ -119,7 +119,7 @@ func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool)
 	if err != nil {
 		return r.failOpen(seat, "claim", err), nil
 	}
-	warned := r.warning(ctx, seat.ID, now)
+	warned := r.warning(ctx, seat, now)
 	if !res.Granted {
 		r.metrics().Conflicts.Add(1)
 		r.Record(LeaseEvent{Kind: EventConflict, SeatID: seat.ID, AccountID: rd.Account.ID, Device: rd.DeviceID, OtherDevice: res.Holder.Device, At: now})
@@ -145,7 +145,7 @@ func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (Readin
 	if err != nil {
 		return r.failOpen(seat, "heartbeat", err), nil
 	}
-	warned := r.warning(ctx, seat.ID, now)
+	warned := r.warning(ctx, seat, now)
 	if !res.Granted {
 		return ReadingStatus{Status: ReadingDisplaced, Other: other(res.Holder), SharingWarning: warned, Seat: seat}, nil
 	}
@@ -191,7 +191,7 @@ func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bo
 			}
 		}
 	}
-	st.SharingWarning = r.warning(ctx, seat.ID, now)
+	st.SharingWarning = r.warning(ctx, seat, now)
 	return st, nil
 }
 
@@ -232,13 +232,34 @@ func (r *Reading) Warned(ctx context.Context, accountID int64) bool {
 	if err != nil {
 		return false
 	}
-	return r.warning(ctx, seat.ID, r.Clock.Now())
+	return r.warning(ctx, seat, r.Clock.Now())
 }
 
 // warning reads the seat's warning, lifting it after the quiet period.
-func (r *Reading) warning(ctx context.Context, seat int64, now time.Time) bool {
-	w, err := r.Leases.Warning(ctx, seat)
-	if err != nil || !w.Set {
+// With a store, the seat row read on this request is the truth (so a
+// warning an admin lifted from the command line ends at once on every
+// node); the engine follows it.
+func (r *Reading) warning(ctx context.Context, seat *Seat, now time.Time) bool {
+	w, err := r.Leases.Warning(ctx, seat.ID)
+	if err != nil {
+		return seat.SharingWarning != nil
+	}
+	if r.Store != nil {
+		switch {
+		case seat.SharingWarning == nil && w.Set:
+			// Lifted elsewhere (command line, another node): forget it here too.
+			if err := r.Leases.ClearWarning(ctx, seat.ID); err != nil {
+				r.log().Warn("follow lifted sharing warning", "seat", seat.ID, "err", err)
+			}
+			return false
+		case seat.SharingWarning != nil && !w.Set:
+			if err := r.Leases.SetWarning(ctx, seat.ID, *seat.SharingWarning); err != nil {
+				r.log().Warn("follow sharing warning", "seat", seat.ID, "err", err)
+			}
+			w = WarningState{Set: true, Since: *seat.SharingWarning}
+		}
+	}
+	if !w.Set {
 		return false
 	}
 	if q := r.Settings.SharingQuiet; q > 0 {
@@ -247,9 +268,10 @@ func (r *Reading) warning(ctx context.Context, seat int64, now time.Time) bool {
 			last = w.Since
 		}
 		if now.Sub(last) >= q {
-			if err := r.clearSeat(ctx, seat, 0, "quiet", now); err != nil {
-				r.log().Error("lift sharing warning after quiet period", "seat", seat, "err", err)
+			if err := r.clearSeat(ctx, seat.ID, seat.AccountID, "quiet", now); err != nil {
+				r.log().Error("lift sharing warning after quiet period", "seat", seat.ID, "err", err)
 			}
+			seat.SharingWarning = nil
 			return false
 		}
 	}
@@ -266,6 +288,7 @@ func (r *Reading) setWarning(ctx context.Context, seat *Seat, accountID int64, d
 		return
 	}
 	r.metrics().WarningsSet.Add(1)
+	seat.SharingWarning = &now
 	if r.Store != nil {
 		if err := r.Store.SetSeatWarning(ctx, seat.ID, &now); err != nil {
 			r.log().Error("store sharing warning", "seat", seat.ID, "err", err)
@@ -314,6 +337,9 @@ func (r *Reading) clearSeat(ctx context.Context, seat, accountID int64, reason s
 // Restore loads the durable sharing warnings into the lease engine; serve
 // calls it at start, since an in-memory engine begins empty.
 func (r *Reading) Restore(ctx context.Context) error {
+	if r.Store == nil { // the simulator: nothing durable to restore
+		return nil
+	}
 	seats, err := r.Store.FindWarnedSeats(ctx)
 	if err != nil {
 		return fmt.Errorf("restore warnings: %w", err)

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/api"
+	"github.com/kiosko/kiosko/internal/demo"
+	"github.com/kiosko/kiosko/internal/httpx"
+	"github.com/kiosko/kiosko/internal/i18n"
+	"github.com/kiosko/kiosko/internal/inmem"
+	"github.com/kiosko/kiosko/internal/mail"
+	"github.com/kiosko/kiosko/internal/password"
+	"github.com/kiosko/kiosko/internal/sqlite"
+	"github.com/kiosko/kiosko/internal/useragent"
+	"github.com/kiosko/kiosko/internal/web"
+)
+
+func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kiosko serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, err := parseConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg, newLogger(cfg, stderr))
+	if err := m.Run(ctx); err != nil {
+		m.Close()
+		return err
+	}
+	<-ctx.Done()
+	m.Log.Info("shutting down")
+	return m.Close()
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
+}
+
+// Main is a running kiosko server. Run starts it; Close stops HTTP first,
+// then the background workers, then storage.
+type Main struct {
+	Config *Config
+	Log    *slog.Logger
+	// Hasher may be replaced before Run (tests use cheaper parameters).
+	Hasher kiosko.PasswordHasher
+	// Clock may be replaced before Run.
+	Clock kiosko.Clock
+
+	Store   kiosko.Store
+	Leases  kiosko.LeaseEngine
+	Hub     kiosko.Hub
+	Auth    *kiosko.Auth
+	Reading *kiosko.Reading
+	Deps    *httpx.Deps
+
+	ln      net.Listener
+	server  *http.Server
+	events  *kiosko.EventWriter
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	closers []func() error
+	once    sync.Once
+}
+
+// NewMain returns a Main for cfg.
+func NewMain(cfg *Config, log *slog.Logger) *Main {
+	return &Main{Config: cfg, Log: log, Hasher: password.New(), Clock: kiosko.SystemClock{}}
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// URL is the base URL of the running server.
+func (m *Main) URL() string { return "http://" + m.Addr() }
+
+// Run opens storage, seeds an empty publication, and starts serving.
+func (m *Main) Run(ctx context.Context) error {
+	cfg := m.Config
+	var err error
+	m.ln, err = net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	m.closers = append(m.closers, func() error { m.ln.Close(); return nil })
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + m.ln.Addr().String()
+	}
+	m.Log.Info("starting kiosko", cfg.Redacted()...)
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	m.closers = append(m.closers, store.Close)
+
+	plans, err := loadPlans(cfg, true)
+	if err != nil {
+		return err
+	}
+	// The registered meter is a setting of its own; the free plan follows it.
+	if free := plans[kiosko.PlanFree]; free != nil {
+		free.Meter = cfg.Meter.Registered
+	}
+	if err := seed(ctx, cfg, store, m.Hasher, m.Clock.Now(), m.Log); err != nil {
+		return err
+	}
+	secret, err := loadSecret(cfg)
+	if err != nil {
+		return err
+	}
+
+	workers, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	engine := inmem.NewLeaseEngine(cfg.Reading)
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); engine.Start(workers) }()
+	m.Leases = engine
+	m.Hub = inmem.NewHub()
+
+	metrics := &kiosko.ReadingMetrics{}
+	m.events = kiosko.NewEventWriter(store, 65536, m.Log, &metrics.EventsDropped)
+	m.Reading = &kiosko.Reading{Store: store, Leases: m.Leases, Hub: m.Hub, Clock: m.Clock, Settings: cfg.Reading, Events: m.events, Metrics: metrics, Log: m.Log}
+	if err := m.Reading.Restore(ctx); err != nil {
+		return err
+	}
+	mailer := mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Log: m.Log})
+	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
+		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log}
+	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
+		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log}
+	m.Auth.Mail = web.NewAccountMail(m.Deps)
+	site, err := web.New(m.Deps)
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", api.New(m.Deps))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", m.ready)
+	mux.HandleFunc("GET /metrics", m.metrics)
+	mux.Handle("/", site)
+	csrf := http.NewCrossOriginProtection()
+	handler := httpx.SecurityHeaders(csrf.Handler(mux))
+
+	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("http server", "err", err)
+		}
+	}()
+	m.Log.Info("kiosko is serving", "url", m.URL())
+	return nil
+}
+
+// ready answers /readyz: the database must answer.
+func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks := map[string]string{"database": "ok"}
+	status := http.StatusOK
+	if err := m.Store.Ping(ctx); err != nil {
+		checks["database"] = "unreachable"
+		status = http.StatusServiceUnavailable
+		m.Log.Warn("readiness: database", "err", err)
+	}
+	httpx.WriteJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
+}
+
+// Close stops the server gracefully: HTTP (open streams end), workers,
+// the event writer, then storage.
+func (m *Main) Close() error {
+	var err error
+	m.once.Do(func() {
+		if m.server != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			m.server.RegisterOnShutdown(func() {})
+			if e := m.server.Shutdown(ctx); e != nil {
+				m.server.Close()
+			}
+			cancel()
+		}
+		if m.cancel != nil {
+			m.cancel()
+		}
+		m.wg.Wait()
+		if m.events != nil {
+			m.events.Close()
+		}
+		for i := len(m.closers) - 1; i >= 0; i-- {
+			if e := m.closers[i](); e != nil && err == nil {
+				err = e
+			}
+		}
+	})
+	return err
+}
+
+// openStore opens the database the configuration names.
+func openStore(ctx context.Context, cfg *Config) (kiosko.Store, error) {
+	switch {
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		return openPostgres(ctx, cfg.DatabaseURL)
+	case strings.HasPrefix(cfg.DatabaseURL, "sqlite:"):
+		return sqlite.Open(strings.TrimPrefix(cfg.DatabaseURL, "sqlite:"))
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	return sqlite.Open(filepath.Join(cfg.Data, "kiosko.db"))
+}
+
+// seed fills an empty database: the demo publication, or just the editions.
+func seed(ctx context.Context, cfg *Config, store kiosko.Store, hasher kiosko.PasswordHasher, now time.Time, log *slog.Logger) error {
+	empty, err := demo.IsEmpty(ctx, store)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	if !empty {
+		return nil
+	}
+	if !cfg.SeedDemo {
+		log.Info("empty database: creating the editions only (--seed-demo=false)")
+		return demo.SeedEditions(ctx, store)
+	}
+	log.Info("empty database: seeding the demo publication")
+	return demo.Seed(ctx, store, hasher, now)
+}
+
+// loadPlans reads plans.json from the data directory; write makes it from
+// the defaults when it is missing, so the operator has a file to edit.
+func loadPlans(cfg *Config, write bool) (kiosko.Plans, error) {
+	path := filepath.Join(cfg.Data, "plans.json")
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		plans := kiosko.DefaultPlans()
+		if write {
+			if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+				return nil, fmt.Errorf("data directory: %w", err)
+			}
+			b, _ := kiosko.MarshalPlans(plans)
+			if err := os.WriteFile(path, b, 0o640); err != nil {
+				return nil, fmt.Errorf("write %s: %w", path, err)
+			}
+		}
+		return plans, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	plans, err := kiosko.ParsePlans(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return plans, nil
+}
+
+// loadSecret returns the key for signed cookies: KIOSKO_SECRET, or a key
+// made once and kept in the data directory.
+func loadSecret(cfg *Config) ([]byte, error) {
+	if cfg.Secret != "" {
+		return []byte(cfg.Secret), nil
+	}
+	path := filepath.Join(cfg.Data, "secret.key")
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	key := []byte(hex.EncodeToString(b))
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := os.WriteFile(path, key, 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}

@@ -1,0 +1,131 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/httpx"
+)
+
+// readingRequest is the body of claim, heartbeat and takeover. Active is a
+// pointer because an absent "active" means true: a client that does not
+// track interaction is taken to have a person in front of it.
+type readingRequest struct {
+	Article string `json:"article"`
+	Active  *bool  `json:"active"`
+}
+
+func (q readingRequest) active() bool { return q.Active == nil || *q.Active }
+
+// readingJSON is the 200 answer of claim and heartbeat.
+type readingJSON struct {
+	Status         string  `json:"status"`
+	HeartbeatEvery float64 `json:"heartbeat_every"` // seconds
+	LeaseTTL       float64 `json:"lease_ttl"`       // seconds
+	SharingWarning bool    `json:"sharing_warning"`
+}
+
+// takeoverJSON is the 200 answer of a takeover. It also carries the
+// heartbeat timing, which the page needs from then on and has not had yet
+// when its claim met a conflict.
+type takeoverJSON struct {
+	Status         string  `json:"status"`
+	Contested      bool    `json:"contested"`
+	SharingWarning bool    `json:"sharing_warning"`
+	HeartbeatEvery float64 `json:"heartbeat_every"`
+	LeaseTTL       float64 `json:"lease_ttl"`
+}
+
+// refusedJSON is the 409 (conflict, displaced) and 402 (paywall) answer.
+type refusedJSON struct {
+	Status      string           `json:"status"`
+	OtherDevice *otherDeviceJSON `json:"other_device,omitempty"`
+}
+
+type otherDeviceJSON struct {
+	Name     string `json:"name"`
+	LastSeen string `json:"last_seen"`
+}
+
+// reader is the signed-in device asking to read, named as its device list
+// shows it, so the other device's interstitial says who has the lease.
+func (h *Handler) reader(r *http.Request, id *kiosko.Identity) kiosko.Reader {
+	rd := kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID}
+	if dev, err := h.d.Store.FindDevice(r.Context(), id.Account.ID, id.Session.DeviceID); err == nil {
+		rd.DeviceName = dev.Name
+	} else if !kiosko.IsNotFound(err) {
+		h.d.Log.Warn("find reading device", "account", id.Account.ID, "err", err)
+	}
+	return rd
+}
+
+// claim is POST /api/v1/reading/claim: a page opens an article.
+func (h *Handler) claim(w http.ResponseWriter, r *http.Request, id *kiosko.Identity) {
+	var req readingRequest
+	if !h.decode(w, r, &req, false) {
+		return
+	}
+	a, err := h.findArticle(r, req.Article)
+	if err != nil {
+		h.Error(w, r, err)
+		return
+	}
+	st, err := h.d.Reading.Claim(r.Context(), h.reader(r, id), a, req.active())
+	h.writeReading(w, r, st, err)
+}
+
+// heartbeat is POST /api/v1/reading/heartbeat: the page is still visible.
+// Every field is optional, so an empty body is fine.
+func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request, id *kiosko.Identity) {
+	var req readingRequest
+	if !h.decode(w, r, &req, true) {
+		return
+	}
+	st, err := h.d.Reading.Heartbeat(r.Context(), h.reader(r, id), req.active())
+	h.writeReading(w, r, st, err)
+}
+
+// takeover is POST /api/v1/reading/takeover: "continue reading here".
+func (h *Handler) takeover(w http.ResponseWriter, r *http.Request, id *kiosko.Identity) {
+	var req readingRequest
+	if !h.decode(w, r, &req, false) {
+		return
+	}
+	a, err := h.findArticle(r, req.Article)
+	if err != nil {
+		h.Error(w, r, err)
+		return
+	}
+	st, err := h.d.Reading.Takeover(r.Context(), h.reader(r, id), a, req.active())
+	if err != nil || st.Status != kiosko.ReadingOK {
+		h.writeReading(w, r, st, err)
+		return
+	}
+	s := h.d.Reading.Settings
+	httpx.WriteJSON(w, http.StatusOK, takeoverJSON{Status: st.Status, Contested: st.Contested, SharingWarning: st.SharingWarning,
+		HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds()})
+}
+
+// writeReading answers a claim or heartbeat with the status bodies of the
+// Reading API.
+func (h *Handler) writeReading(w http.ResponseWriter, r *http.Request, st kiosko.ReadingStatus, err error) {
+	if err != nil {
+		h.Error(w, r, err)
+		return
+	}
+	switch st.Status {
+	case kiosko.ReadingOK:
+		s := h.d.Reading.Settings
+		httpx.WriteJSON(w, http.StatusOK, readingJSON{Status: st.Status, HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(), SharingWarning: st.SharingWarning})
+	case kiosko.ReadingConflict, kiosko.ReadingDisplaced:
+		body := refusedJSON{Status: st.Status, OtherDevice: &otherDeviceJSON{}}
+		if o := st.Other; o != nil {
+			body.OtherDevice = &otherDeviceJSON{Name: o.Name, LastSeen: timestamp(o.LastSeen)}
+		}
+		httpx.WriteJSON(w, http.StatusConflict, body)
+	case kiosko.ReadingPaywall:
+		httpx.WriteJSON(w, http.StatusPaymentRequired, refusedJSON{Status: st.Status})
+	default:
+		h.Error(w, r, kiosko.Errorf(kiosko.EINTERNAL, "", "unknown reading status %q", st.Status))
+	}
+}

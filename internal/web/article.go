@@ -1,0 +1,277 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/httpx"
+	"github.com/kiosko/kiosko/internal/useragent"
+)
+
+// ArticleView is the data of an article page.
+type ArticleView struct {
+	Article  *kiosko.Article
+	Decision kiosko.AccessDecision
+	// ShowBody: the body is sent. False behind a wall and on a conflict.
+	ShowBody bool
+	// Reading: a subscriber article held by this device; the page script
+	// heartbeats and reacts to takeovers.
+	Reading bool
+	// Conflict: another device of the seat reads now; the interstitial shows
+	// instead of the body.
+	Conflict bool
+	// Other is the device holding the lease, on a conflict.
+	Other *kiosko.OtherDevice
+	// HasSeat: the interstitial is rendered (shown or hidden).
+	HasSeat         bool
+	HeartbeatEvery  int // seconds
+	RegisteredMeter int // free articles a month with a free account
+	JSONLD          map[string]any
+	Path            string // /{edition}/{article}
+	// More is a few other articles of the edition.
+	More []*kiosko.Article
+}
+
+// ShowMeter says whether to tell the reader how many free articles are left.
+func (v *ArticleView) ShowMeter() bool { return v.Decision.Metered && v.Decision.Allowed }
+
+// Wall is the wall shown instead of the body: "register", "subscribe" or "".
+func (v *ArticleView) Wall() string { return v.Decision.Wall }
+
+func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
+	ed, ok := s.edition(w, r)
+	if !ok {
+		return
+	}
+	a, ok := s.findArticle(w, r, ed)
+	if !ok {
+		return
+	}
+	p := s.NewPage(r, ed.Lang)
+	p.Edition, p.Title = ed, a.Title
+	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), RegisteredMeter: s.registeredMeter()}
+	p.Data = v
+	if err := s.decide(w, r, p, v); err != nil {
+		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
+		return
+	}
+	v.JSONLD = s.jsonLD(p, v)
+	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, Limit: 6}); err == nil {
+		for _, m := range more {
+			if m.ID != a.ID && len(v.More) < 4 {
+				v.More = append(v.More, m)
+			}
+		}
+	}
+	s.Render(w, r, http.StatusOK, "article", p)
+}
+
+// decide applies the paywall and, for a subscriber article read with a
+// seat, the reading rule.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, p *Page, v *ArticleView) error {
+	ctx, a, now := r.Context(), v.Article, s.d.Clock.Now()
+	month := kiosko.MeterMonth(now)
+	id := p.Identity
+	if id == nil {
+		limit := s.anonymousMeter()
+		read, ok := s.readMeter(r, month)
+		if !ok {
+			read = usedUp(limit)
+		}
+		v.Decision = kiosko.DecideAccess(a, false, false, limit, read)
+		if v.Decision.Count {
+			s.writeMeter(w, month, append(read, a.ID))
+		}
+		v.ShowBody = v.Decision.Allowed
+		return nil
+	}
+	_, _, err := s.d.Store.FindSeatForAccount(ctx, id.Account.ID, now)
+	if err != nil && !kiosko.IsNotFound(err) {
+		return fmt.Errorf("find seat: %w", err)
+	}
+	if hasSeat := err == nil; !hasSeat {
+		limit := s.registeredMeter()
+		read, err := s.d.Store.FindMeteredReads(ctx, id.Account.ID, month)
+		if err != nil {
+			return fmt.Errorf("metered reads: %w", err)
+		}
+		v.Decision = kiosko.DecideAccess(a, false, true, limit, read)
+		if v.Decision.Count {
+			if err := s.d.Store.AddMeteredRead(ctx, id.Account.ID, month, a.ID); err != nil {
+				return fmt.Errorf("record metered read: %w", err)
+			}
+		}
+		v.ShowBody = v.Decision.Allowed
+		return nil
+	}
+	v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
+	if a.Access != kiosko.AccessSubscriber || s.d.Reading == nil {
+		v.ShowBody = true
+		return nil
+	}
+	st, err := s.d.Reading.Claim(ctx, s.reader(ctx, r, id), a, true)
+	if err != nil {
+		return err
+	}
+	if st.SharingWarning {
+		p.Warned = true
+	}
+	switch st.Status {
+	case kiosko.ReadingOK:
+		v.HasSeat, v.Reading, v.ShowBody = true, true, true
+	case kiosko.ReadingConflict:
+		v.HasSeat, v.Conflict, v.Other = true, true, st.Other
+	default: // the seat went away in between
+		v.Decision = kiosko.AccessDecision{Wall: kiosko.WallSubscribe}
+	}
+	return nil
+}
+
+// takeover is "continue reading here" without JavaScript.
+func (s *Server) takeover(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.requireSignIn(w, r)
+	if !ok {
+		return
+	}
+	ed, ok := s.edition(w, r)
+	if !ok {
+		return
+	}
+	a, ok := s.findArticle(w, r, ed)
+	if !ok {
+		return
+	}
+	if s.d.Reading != nil {
+		if _, err := s.d.Reading.Takeover(r.Context(), s.reader(r.Context(), r, id), a, true); err != nil {
+			s.ServerError(w, r, fmt.Errorf("takeover: %w", err))
+			return
+		}
+	}
+	redirect(w, r, "/"+ed.Code+"/"+a.ID)
+}
+
+func (s *Server) findArticle(w http.ResponseWriter, r *http.Request, ed *kiosko.Edition) (*kiosko.Article, bool) {
+	a, err := s.d.Store.FindArticleByID(r.Context(), r.PathValue("article"))
+	if kiosko.IsNotFound(err) || err == nil && a.Edition != ed.Code {
+		s.NotFound(w, r)
+		return nil, false
+	} else if err != nil {
+		s.ServerError(w, r, fmt.Errorf("find article: %w", err))
+		return nil, false
+	}
+	return a, true
+}
+
+// reader describes the signed-in device for the reading rule.
+func (s *Server) reader(ctx context.Context, r *http.Request, id *kiosko.Identity) kiosko.Reader {
+	name := ""
+	if dev, err := s.d.Store.FindDevice(ctx, id.Account.ID, id.Session.DeviceID); err == nil {
+		name = dev.Name
+	}
+	if name == "" {
+		name = useragent.Name(r.UserAgent())
+	}
+	return kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID, DeviceName: name}
+}
+
+func (s *Server) heartbeatEvery() int {
+	if e := s.d.ReadingSettings.HeartbeatEvery; e >= time.Second {
+		return int(e / time.Second)
+	}
+	return 30
+}
+
+func (s *Server) anonymousMeter() int {
+	if n := s.d.Meter.Anonymous; n > 0 {
+		return n
+	}
+	return kiosko.DefaultMeterSettings().Anonymous
+}
+
+// registeredMeter is the free plan's meter, else the configured one.
+func (s *Server) registeredMeter() int {
+	if p, ok := s.d.Plans[kiosko.PlanFree]; ok && p.Meter > 0 {
+		return p.Meter
+	}
+	if n := s.d.Meter.Registered; n > 0 {
+		return n
+	}
+	return kiosko.DefaultMeterSettings().Registered
+}
+
+// meterCookie is what the anonymous meter cookie holds, signed.
+type meterCookie struct {
+	Month string   `json:"m"`
+	Read  []string `json:"a"`
+}
+
+// readMeter returns the free articles this browser opened this month. ok
+// is false when the cookie was tampered with or cannot be read: the meter
+// then counts as used up, so clearing a signature does not buy articles.
+func (s *Server) readMeter(r *http.Request, month string) (read []string, ok bool) {
+	c, err := r.Cookie(httpx.MeterCookie)
+	if err != nil || c.Value == "" {
+		return nil, true
+	}
+	value, ok := s.d.Verify(c.Value)
+	if !ok {
+		return nil, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return nil, false
+	}
+	var m meterCookie
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, false
+	}
+	if m.Month != month {
+		return nil, true // a new month, a new meter
+	}
+	return m.Read, true
+}
+
+func (s *Server) writeMeter(w http.ResponseWriter, month string, read []string) {
+	raw, _ := json.Marshal(meterCookie{Month: month, Read: read})
+	s.d.SetCookie(w, httpx.MeterCookie, s.d.Sign(base64.RawURLEncoding.EncodeToString(raw)), 40*24*time.Hour)
+}
+
+// usedUp is a read list that leaves no free article.
+func usedUp(limit int) []string {
+	return make([]string, max(limit, 1))
+}
+
+// jsonLD is the page's schema.org NewsArticle. Every article is behind the
+// meter or the subscription, so search engines are told the body
+// (.paywalled) is not free to read.
+func (s *Server) jsonLD(p *Page, v *ArticleView) map[string]any {
+	a := v.Article
+	ld := map[string]any{
+		"@context":            "https://schema.org",
+		"@type":               "NewsArticle",
+		"headline":            a.Title,
+		"description":         a.Standfirst,
+		"datePublished":       a.PublishedAt.UTC().Format(time.RFC3339),
+		"inLanguage":          p.Lang,
+		"isAccessibleForFree": false,
+		"hasPart": map[string]any{
+			"@type":               "WebPageElement",
+			"isAccessibleForFree": false,
+			"cssSelector":         ".paywalled",
+		},
+		"publisher": map[string]any{"@type": "Organization", "name": p.T("web.site.name")},
+	}
+	if a.Author != "" {
+		ld["author"] = map[string]any{"@type": "Person", "name": a.Author}
+	}
+	if base := strings.TrimRight(s.d.PublicURL, "/"); base != "" {
+		ld["mainEntityOfPage"] = base + v.Path
+	}
+	return ld
+}

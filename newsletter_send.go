@@ -1,0 +1,373 @@
+package kiosko
+
+// Sending an issue exactly once per subscriber.
+//
+// Every (issue, subscriber) pair has one row in the deliveries table, made
+// before anything is sent, so no run can add a second message for anyone.
+// A worker moves its row pending -> committing after the whole message has
+// been written to the mail server and just before the final "." (the
+// server accepts a message only at that dot; a connection that dies
+// earlier leaves nothing delivered), then -> sent on the server's 250.
+//
+// So a crash (SIGKILL, power cut) leaves each row in one of three states:
+//   - pending: the server never got the dot, nothing was delivered;
+//     the next run sends it.
+//   - sent: delivered, the next run leaves it alone.
+//   - committing: the dot may or may not have reached the server. This
+//     window is one round trip per message in flight, and no protocol can
+//     close it: SMTP has no way to ask "did you take message X?". We choose
+//     at-most-once here: the next run marks these rows unknown and does not
+//     resend them, and says how many there were; `kiosko newsletter send
+//     --resend-unknown` sends them again if the publisher prefers a rare
+//     duplicate to a rare gap. Resends carry the same Message-ID, which lets
+//     many mailboxes fold a duplicate.
+//
+// A second sender on the same issue (the scheduler and the CLI at once)
+// waits on the issue's lock; even without it the pending -> committing
+// step is conditional, so two senders can never both commit one row.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// SendOptions tune one run of SendIssue.
+type SendOptions struct {
+	// Progress, if set, is called after every delivery that ends (and once
+	// at the start) with the issue's totals.
+	Progress func(SendProgress)
+	// ResendUnknown sends again the deliveries a crash left unknown.
+	ResendUnknown bool
+	// LockWait is how long to wait for another sender's lock; default
+	// twice LockTTL.
+	LockWait time.Duration
+}
+
+// SendProgress is how far an issue has gone.
+type SendProgress struct {
+	Total, Done  int
+	Sent, Failed int // in this run
+	Retries      int // temporary failures to be retried
+}
+
+// SendReport tells what one run of SendIssue did.
+type SendReport struct {
+	Issue       *Issue
+	Enqueued    int // deliveries added in this run (new confirmed subscribers)
+	Sent        int // messages accepted in this run
+	Bounced     int // permanent refusals in this run: subscribers marked bounced
+	Failed      int // given up after repeated temporary failures
+	Retried     int // temporary failures retried
+	Interrupted int // deliveries a crash left in the commit window, now unknown
+	Resent      int // unknown deliveries put back to be sent (ResendUnknown)
+	Skipped     int // subscribers that left before their turn
+	Counts      DeliveryCounts
+}
+
+// SendIssue sends this week's issue of an edition to every confirmed
+// subscriber that has not had it yet, with Settings.Concurrency messages in
+// flight (the BulkMailer bounds the rate). Temporary failures are retried
+// with backoff in the same run; the run ends when every delivery is done or
+// ctx ends. Messages in flight when ctx ends are finished, not abandoned.
+func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOptions) (*SendReport, error) {
+	issue, ed, err := n.CurrentIssue(ctx, edition)
+	if err != nil {
+		return nil, err
+	}
+	arts, err := n.issueArticles(ctx, ed, issue)
+	if err != nil {
+		return nil, err
+	}
+	st := n.settings()
+	rep := &SendReport{Issue: issue}
+	owner := NewToken()
+	if err := n.lock(ctx, issue, owner, opt.LockWait); err != nil {
+		return nil, err
+	}
+	bg := context.WithoutCancel(ctx)
+	defer func() {
+		if err := n.Store.UnlockIssue(bg, issue.ID, owner); err != nil {
+			n.log().Warn("newsletter: unlock issue", "issue", issue.ID, "err", err)
+		}
+	}()
+	// Keep the lock while sending; losing it stops the run.
+	run, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go func() {
+		t := time.NewTicker(st.LockTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-run.Done():
+				return
+			case <-t.C:
+				now := n.now()
+				ok, err := n.Store.LockIssue(bg, issue.ID, owner, now, now.Add(st.LockTTL))
+				if err == nil && !ok {
+					err = errIssueBusy
+				}
+				if err != nil {
+					stop(fmt.Errorf("newsletter: lost the issue lock: %w", err))
+					return
+				}
+			}
+		}
+	}()
+
+	if rep.Interrupted, err = n.Store.InterruptedDeliveries(ctx, issue.ID); err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	if rep.Interrupted > 0 {
+		n.log().Warn("newsletter: deliveries interrupted in the commit window by an earlier run are marked unknown and not resent",
+			"issue", issue.ID, "count", rep.Interrupted)
+	}
+	if opt.ResendUnknown {
+		if rep.Resent, err = n.Store.ResendUnknownDeliveries(ctx, issue.ID); err != nil {
+			return nil, fmt.Errorf("send: %w", err)
+		}
+	}
+	if rep.Enqueued, err = n.Store.EnqueueDeliveries(ctx, issue.ID, n.now()); err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	if rep.Skipped, err = n.Store.SkipDeliveries(ctx, issue.ID); err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+	counts, err := n.Store.CountDeliveries(ctx, issue.ID)
+	if err != nil {
+		return nil, fmt.Errorf("send: %w", err)
+	}
+
+	var mu sync.Mutex
+	prog := SendProgress{Total: counts.Total(), Done: counts.Done()}
+	report := func(f func()) {
+		mu.Lock()
+		defer mu.Unlock()
+		f()
+		if opt.Progress != nil {
+			opt.Progress(prog)
+		}
+	}
+	report(func() {})
+
+	var fatal error
+	var fatalOnce sync.Once
+	setFatal := func(err error) { fatalOnce.Do(func() { fatal = err; stop(err) }) }
+
+	work := make(chan job)
+	var wg sync.WaitGroup
+	for range st.Concurrency {
+		wg.Go(func() {
+			for j := range work {
+				outcome, err := n.deliver(run, ed, issue, arts, j.d)
+				if err != nil {
+					setFatal(err)
+				}
+				report(func() {
+					switch outcome {
+					case DeliverySent:
+						rep.Sent++
+						prog.Sent++
+						prog.Done++
+					case SubscriberBounced:
+						rep.Bounced++
+						prog.Failed++
+						prog.Done++
+					case DeliveryFailed:
+						rep.Failed++
+						prog.Failed++
+						prog.Done++
+					case DeliveryUnknown:
+						prog.Done++
+					case DeliveryPending:
+						rep.Retried++
+						prog.Retries++
+					}
+				})
+				j.done()
+			}
+		})
+	}
+
+	err = n.dispatch(run, issue, work)
+	close(work)
+	wg.Wait()
+	if fatal != nil {
+		err = fatal
+	}
+	if rep.Counts, _ = n.Store.CountDeliveries(bg, issue.ID); err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return rep, err
+}
+
+// job is one delivery handed to a worker; done ends it for the pass.
+type job struct {
+	d    *Delivery
+	done func()
+}
+
+// dispatch feeds due deliveries to the workers until none is left pending,
+// sleeping until the next retry when only retries remain. Each pass walks
+// the due rows in id order and waits for its messages to end before the
+// next pass looks again, so no row is handed out twice at once.
+func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job) error {
+	for {
+		var pass sync.WaitGroup
+		err := func() error {
+			after := int64(0)
+			for {
+				if ctx.Err() != nil {
+					return context.Cause(ctx)
+				}
+				batch, err := n.Store.FindDueDeliveries(ctx, issue.ID, n.now(), after, 500)
+				if err != nil {
+					if ctx.Err() != nil {
+						return context.Cause(ctx)
+					}
+					return fmt.Errorf("send: %w", err)
+				}
+				if len(batch) == 0 {
+					return nil
+				}
+				for _, d := range batch {
+					after = d.ID
+					pass.Add(1)
+					select {
+					case work <- job{d: d, done: pass.Done}:
+					case <-ctx.Done():
+						pass.Done()
+						return context.Cause(ctx)
+					}
+				}
+			}
+		}()
+		pass.Wait()
+		if err != nil {
+			return err
+		}
+		// Subscribers who left during the pass are never due: skip them.
+		_, err = n.Store.SkipDeliveries(ctx, issue.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return fmt.Errorf("send: %w", err)
+		}
+		c, err := n.Store.CountDeliveries(ctx, issue.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			return fmt.Errorf("send: %w", err)
+		}
+		if c.Pending == 0 {
+			return nil
+		}
+		if wait := c.NextAttemptAt.Sub(n.now()); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			case <-time.After(min(wait, time.Minute)):
+			}
+		}
+	}
+}
+
+// deliver sends one delivery and records the outcome: DeliverySent,
+// SubscriberBounced, DeliveryFailed, DeliveryUnknown or DeliveryPending (to
+// be retried). An error means the run cannot go on (the database failed).
+func (n *Newsletter) deliver(ctx context.Context, ed *Edition, issue *Issue, arts []IssueArticle, d *Delivery) (string, error) {
+	st := n.settings()
+	bg := context.WithoutCancel(ctx)
+	m, err := n.renderIssue(ed, issue, arts, d.Subscriber)
+	if err != nil {
+		return "", err
+	}
+	committed := false
+	// Once the message is committing, the server's answer must be awaited
+	// and recorded even if the run is being stopped: hence bg.
+	err = n.Bulk.SendCommit(ctx, m, func() error {
+		if err := n.Store.MarkDeliveryCommitting(bg, d.ID); err != nil {
+			return err
+		}
+		committed = true
+		return nil
+	})
+	now := n.now()
+	var de *DeliveryError
+	switch {
+	case err == nil:
+		if err := n.Store.MarkDeliverySent(bg, d.ID, now); err != nil {
+			return "", fmt.Errorf("send: record sent: %w", err)
+		}
+		return DeliverySent, nil
+	case !errors.As(err, &de):
+		if committed {
+			// Cannot happen today (only DeliveryErrors follow the commit),
+			// but a committed row must never go back to pending.
+			return DeliveryUnknown, n.Store.MarkDeliveryUnknown(bg, d.ID, err.Error())
+		}
+		if ErrorCode(err) == ECONFLICT || ctx.Err() != nil {
+			return "", nil // someone else committed it, or we are stopping
+		}
+		return "", fmt.Errorf("send: %w", err)
+	case committed && de.Code == 0:
+		// The connection broke between the dot and the answer.
+		n.log().Warn("newsletter: no answer after the message was committed; not resending", "delivery", d.ID, "err", err)
+		return DeliveryUnknown, n.Store.MarkDeliveryUnknown(bg, d.ID, err.Error())
+	case de.Permanent:
+		if err := n.Store.FailDelivery(bg, d.ID, d.Attempts+1, err.Error(), true, now); err != nil {
+			return "", fmt.Errorf("send: record bounce: %w", err)
+		}
+		return SubscriberBounced, nil
+	case d.Attempts+1 >= st.MaxAttempts:
+		if err := n.Store.FailDelivery(bg, d.ID, d.Attempts+1, err.Error(), false, now); err != nil {
+			return "", fmt.Errorf("send: record failure: %w", err)
+		}
+		return DeliveryFailed, nil
+	default:
+		if ctx.Err() != nil && !committed {
+			return "", nil // stopped while waiting for a connection: still pending
+		}
+		next := now.Add(min(st.RetryAfter<<d.Attempts, time.Hour))
+		if err := n.Store.RetryDelivery(bg, d.ID, d.Attempts+1, next, err.Error()); err != nil {
+			return "", fmt.Errorf("send: record retry: %w", err)
+		}
+		return DeliveryPending, nil
+	}
+}
+
+// lock takes the issue's send lock, waiting for another sender's to lapse.
+func (n *Newsletter) lock(ctx context.Context, issue *Issue, owner string, wait time.Duration) error {
+	st := n.settings()
+	if wait <= 0 {
+		wait = 2 * st.LockTTL
+	}
+	deadline := time.Now().Add(wait)
+	logged := false
+	for {
+		now := n.now()
+		ok, err := n.Store.LockIssue(ctx, issue.ID, owner, now, now.Add(st.LockTTL))
+		if err != nil {
+			return fmt.Errorf("send: lock issue: %w", err)
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return &Error{Code: ECONFLICT, Key: "error.newsletter_busy", Message: "Another sender is sending this issue right now."}
+		}
+		if !logged {
+			n.log().Info("newsletter: another sender holds this issue; waiting for it to finish or lapse", "issue", issue.ID, "edition", issue.Edition)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
