@@ -48,11 +48,12 @@ type AccountMail interface {
 
 // Client describes where a request comes from.
 type Client struct {
-	DeviceID  string // from the device cookie or the app; empty: a new one is made
-	UserAgent string
-	IP        string // full address; stored truncated
-	Place     string // coarse place, e.g. from the browser's time zone
-	Lang      string
+	DeviceID   string // from the device cookie or the app; empty: a new one is made
+	DeviceName string // an app's own name for the device; empty: from the User-Agent
+	UserAgent  string
+	IP         string // full address; stored truncated
+	Place      string // coarse place, e.g. from the browser's time zone
+	Lang       string
 }
 
 // Identity is a signed-in request: the session and its account.
@@ -136,13 +137,16 @@ type SignInResult struct {
 var errBadCredentials = &Error{Code: EUNAUTHORIZED, Key: "error.bad_credentials", Message: "Wrong email or password."}
 
 // SignIn checks credentials and starts a new session on the client's device.
-// Unknown emails and wrong passwords get the same answer; failed attempts are
-// limited per account and per IP prefix, successful ones never are.
+// Unknown emails and wrong passwords get the same answer. Failed attempts
+// are limited per account and per IP prefix; once a limit is reached, only
+// a device that has signed in to that account before may still try, so the
+// account's owner is never locked out by someone else's guessing.
 func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*SignInResult, error) {
 	now := s.now()
 	ipKey := "signin:ip:" + TruncateIP(c.IP)
-	if err := s.limit(ctx, ipKey, s.Settings.FailedPerIP, now); err != nil {
-		return nil, err
+	ipLimited := s.limit(ctx, ipKey, s.Settings.FailedPerIP, now)
+	if ipLimited != nil && ErrorCode(ipLimited) != ETOOMANY {
+		return nil, ipLimited
 	}
 	norm, err := NormalizeEmail(email)
 	if err != nil {
@@ -150,6 +154,9 @@ func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*S
 	}
 	a, err := s.Store.FindAccountByEmail(ctx, norm)
 	if IsNotFound(err) {
+		if ipLimited != nil {
+			return nil, ipLimited
+		}
 		// Spend the same time as a real check so timing tells nothing.
 		_, _ = s.Hasher.Verify(dummyHash(s.Hasher), password)
 		_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
@@ -158,8 +165,12 @@ func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*S
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
 	acctKey := fmt.Sprintf("signin:account:%d", a.ID)
-	if err := s.limit(ctx, acctKey, s.Settings.FailedPerAccount, now); err != nil {
-		return nil, err
+	limited := ipLimited
+	if limited == nil {
+		limited = s.limit(ctx, acctKey, s.Settings.FailedPerAccount, now)
+	}
+	if limited != nil && (ErrorCode(limited) != ETOOMANY || !s.knownDevice(ctx, a.ID, c.DeviceID)) {
+		return nil, limited
 	}
 	ok, err := s.Hasher.Verify(a.PasswordHash, password)
 	if err != nil {
@@ -173,6 +184,15 @@ func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*S
 	return s.StartSession(ctx, a, c)
 }
 
+// knownDevice reports whether the device has signed in to the account before.
+func (s *Auth) knownDevice(ctx context.Context, accountID int64, deviceID string) bool {
+	if !ValidDeviceID(deviceID) {
+		return false
+	}
+	_, err := s.Store.FindDevice(ctx, accountID, deviceID)
+	return err == nil
+}
+
 // StartSession signs an account in on the client's device, with a new token.
 func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInResult, error) {
 	now := s.now()
@@ -180,8 +200,8 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if !ValidDeviceID(deviceID) {
 		deviceID = NewDeviceID()
 	}
-	name := ""
-	if s.DeviceName != nil {
+	name := truncate(strings.TrimSpace(c.DeviceName), 80)
+	if name == "" && s.DeviceName != nil {
 		name = s.DeviceName(c.UserAgent)
 	}
 	if err := s.Store.UpsertDevice(ctx, &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}); err != nil {

@@ -78,10 +78,13 @@ func (r *Reading) log() *slog.Logger {
 
 func (r *Reading) metrics() *ReadingMetrics {
 	if r.Metrics == nil {
-		r.Metrics = &ReadingMetrics{}
+		return &unwatched
 	}
 	return r.Metrics
 }
+
+// unwatched counts for a Reading built without Metrics (tests, simulator).
+var unwatched ReadingMetrics
 
 // Record passes events to the sink.
 func (r *Reading) Record(events ...LeaseEvent) {

@@ -350,8 +350,7 @@ func TestReadingSharingWarning(t *testing.T) {
 	laptop, phone := w.subscribe("laptop"), w.subscribe("phone")
 	w.claim("laptop", true)
 	steps := []struct{ to, from string }{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}}
-	for i, step := range steps {
-		w.advance(time.Hour)
+	for i, step := range steps { // two people fighting over the seat, seconds apart
 		st := w.contested(step.to, step.from)
 		if !st.Contested {
 			t.Fatalf("takeover %d not contested", i+1)
@@ -408,6 +407,21 @@ func TestReadingContestsOutsideTheWindowDoNotWarn(t *testing.T) {
 	w.contested("laptop", "phone")
 	if st := w.contested("phone", "laptop"); !st.SharingWarning {
 		t.Fatal("three contested takeovers within the window did not warn")
+	}
+}
+
+func TestReadingContestsWithoutTakeBackDoNotWarn(t *testing.T) {
+	s := kiosko.DefaultReadingSettings()
+	w := newWorld(t, s)
+	w.claim("laptop", true)
+	// Contested each time, but never taken back within the contest window:
+	// one person moving on after a while, not two fighting over the seat.
+	for i := 0; i < 6; i++ {
+		w.advance(10 * time.Minute)
+		device, other := []string{"phone", "laptop"}[i%2], []string{"laptop", "phone"}[i%2]
+		if st := w.contested(device, other); !st.Contested || st.SharingWarning {
+			t.Fatalf("takeover %d: contested=%v warning=%v, want contested, no warning", i+1, st.Contested, st.SharingWarning)
+		}
 	}
 }
 
@@ -554,7 +568,7 @@ func (downEngine) Warning(context.Context, int64) (kiosko.WarningState, error) {
 	return kiosko.WarningState{}, errDown
 }
 func (downEngine) SetWarning(context.Context, int64, time.Time) error { return errDown }
-func (downEngine) ClearWarning(context.Context, int64) error         { return errDown }
+func (downEngine) ClearWarning(context.Context, int64) error          { return errDown }
 
 func TestReadingFailsOpen(t *testing.T) {
 	w := newWorldWith(t, kiosko.DefaultReadingSettings(), downEngine{})

@@ -12,6 +12,8 @@ type Store interface {
 	EventStore
 	MeterStore
 	NewsletterStore
+	InviteStore
+	BillingStore
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

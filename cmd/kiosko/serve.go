@@ -163,7 +163,11 @@ func (m *Main) Run(ctx context.Context) error {
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
 
-	m.server = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	// Requests carry a context that ends when shutdown starts, so open
+	// event streams close and Shutdown does not wait for them.
+	base, endStreams := context.WithCancel(context.Background())
+	m.server = &http.Server{BaseContext: func(net.Listener) context.Context { return base }, Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
+	m.server.RegisterOnShutdown(endStreams)
 	go func() {
 		if err := m.server.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("http server", "err", err)
@@ -194,7 +198,6 @@ func (m *Main) Close() error {
 	m.once.Do(func() {
 		if m.server != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			m.server.RegisterOnShutdown(func() {})
 			if e := m.server.Shutdown(ctx); e != nil {
 				m.server.Close()
 			}

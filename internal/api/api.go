@@ -6,6 +6,7 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -19,8 +20,10 @@ import (
 type Handler struct {
 	d   *httpx.Deps
 	mux *http.ServeMux
-	// csrf turns away cross-site writes that ride on the browser's cookie.
-	csrf *http.CrossOriginProtection
+	// csrf turns away cross-site writes that ride on the browser's cookie;
+	// guarded is mux behind it.
+	csrf    *http.CrossOriginProtection
+	guarded http.Handler
 
 	// keepAlive is how often an idle event stream gets a comment, so
 	// proxies do not close it.
@@ -55,7 +58,15 @@ func New(d *httpx.Deps) *Handler {
 	for _, hook := range routeHooks {
 		hook(h, m)
 	}
+	h.guarded = h.csrf.Handler(m)
 	return h
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.d.Log == nil {
+		return slog.Default()
+	}
+	return h.d.Log
 }
 
 // Deps returns what the handlers depend on.
@@ -79,7 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A browser's cookie rides along on cross-site requests; apps send a
 	// Bearer token, which no other site can.
 	if r.Header.Get("Authorization") == "" {
-		h.csrf.Handler(h.mux).ServeHTTP(w, r)
+		h.guarded.ServeHTTP(w, r)
 		return
 	}
 	h.mux.ServeHTTP(w, r)

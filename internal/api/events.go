@@ -38,6 +38,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, id *kiosko.Iden
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
 	fmt.Fprintf(w, ": kiosko reading events\nretry: %d\n\n", retryAfter.Milliseconds())
 	if err := rc.Flush(); err != nil {
 		return

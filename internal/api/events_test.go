@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -24,8 +23,7 @@ type sseEvent struct {
 // reads it: lines, "event:" and "data:" fields, a blank line ends an event.
 type stream struct {
 	res    *http.Response
-	events chan sseEvent
-	done   chan error // the stream ended: io.EOF, or why
+	events chan sseEvent // closed when the stream ends
 	cancel context.CancelFunc
 }
 
@@ -57,7 +55,7 @@ func (e *env) openStream(t *testing.T, token string, bearer bool) *stream {
 	if ct := res.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	s := &stream{res: res, events: make(chan sseEvent, 64), done: make(chan error, 1), cancel: cancel}
+	s := &stream{res: res, events: make(chan sseEvent, 64), cancel: cancel}
 	go s.read()
 	t.Cleanup(func() {
 		cancel()
@@ -97,14 +95,8 @@ func (s *stream) read() {
 			}
 		}
 	}
-	err := sc.Err()
-	if err == nil {
-		err = errEOF
-	}
-	s.done <- err
+	close(s.events)
 }
-
-var errEOF = errors.New("stream ended")
 
 // next returns the next event other than comments and retry hints, or
 // fails after timeout.
@@ -113,13 +105,14 @@ func (s *stream) next(t *testing.T, timeout time.Duration) sseEvent {
 	deadline := time.After(timeout)
 	for {
 		select {
-		case ev := <-s.events:
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatal("the stream ended before the event")
+			}
 			if ev.name == ":" || ev.name == "retry" {
 				continue
 			}
 			return ev
-		case err := <-s.done:
-			t.Fatalf("stream ended before the event: %v", err)
 		case <-deadline:
 			t.Fatalf("no event within %v", timeout)
 		}
@@ -130,7 +123,10 @@ func (s *stream) next(t *testing.T, timeout time.Duration) sseEvent {
 func (s *stream) first(t *testing.T) sseEvent {
 	t.Helper()
 	select {
-	case ev := <-s.events:
+	case ev, ok := <-s.events:
+		if !ok {
+			t.Fatal("the stream ended at once")
+		}
 		return ev
 	case <-time.After(time.Second):
 		t.Fatal("the stream said nothing at once")
@@ -144,14 +140,34 @@ func (s *stream) ended(t *testing.T, timeout time.Duration) {
 	deadline := time.After(timeout)
 	for {
 		select {
-		case ev := <-s.events:
+		case ev, ok := <-s.events:
+			if !ok {
+				return
+			}
 			if ev.name != ":" {
 				t.Fatalf("unexpected event %q %s while waiting for the end", ev.name, ev.data)
 			}
-		case <-s.done:
-			return
 		case <-deadline:
 			t.Fatalf("the stream did not end within %v", timeout)
+		}
+	}
+}
+
+// quiet fails if the stream says anything but comments, or ends, within d.
+func (s *stream) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if ev.name != ":" && ev.name != "retry" {
+				t.Fatalf("unexpected event %q %s", ev.name, ev.data)
+			}
+		case <-deadline:
+			return
 		}
 	}
 }
@@ -200,13 +216,7 @@ func TestEventsDisplaced(t *testing.T) {
 			if _, err := time.Parse(time.RFC3339, body.OtherDevice.LastSeen); err != nil {
 				t.Errorf("last_seen %q: %v", body.OtherDevice.LastSeen, err)
 			}
-			select {
-			case ev := <-other.events:
-				if ev.name != ":" && ev.name != "retry" {
-					t.Errorf("the device that took over was told %q", ev.name)
-				}
-			case <-time.After(100 * time.Millisecond):
-			}
+			other.quiet(t, 100*time.Millisecond) // the device that took over is not told
 		})
 	}
 }
@@ -242,15 +252,7 @@ func TestEventsSignedOutByPasswordChange(t *testing.T) {
 	phoneStream.ended(t, time.Second)
 
 	// The device that changed the password stays signed in and untold.
-	select {
-	case ev := <-laptopStream.events:
-		if ev.name != ":" {
-			t.Errorf("the laptop was told %q", ev.name)
-		}
-	case <-laptopStream.done:
-		t.Error("the laptop's stream ended")
-	case <-time.After(100 * time.Millisecond):
-	}
+	laptopStream.quiet(t, 100*time.Millisecond)
 }
 
 func TestEventsSignedOutByDeviceRemoval(t *testing.T) {
@@ -294,15 +296,7 @@ func TestEventsOtherSessionOfDevice(t *testing.T) {
 		}
 	}
 	publish(other.ID)
-	select {
-	case ev := <-s.events:
-		if ev.name == "signed_out" {
-			t.Fatal("told signed_out meant for another session")
-		}
-	case <-s.done:
-		t.Fatal("stream ended for another session's sign-out")
-	case <-time.After(100 * time.Millisecond):
-	}
+	s.quiet(t, 100*time.Millisecond)
 	publish(first.ID)
 	if ev := s.next(t, time.Second); ev.name != "signed_out" {
 		t.Fatalf("event %q, want signed_out", ev.name)

@@ -54,7 +54,7 @@ func (h *Handler) reader(r *http.Request, id *kiosko.Identity) kiosko.Reader {
 	if dev, err := h.d.Store.FindDevice(r.Context(), id.Account.ID, id.Session.DeviceID); err == nil {
 		rd.DeviceName = dev.Name
 	} else if !kiosko.IsNotFound(err) {
-		h.d.Log.Warn("find reading device", "account", id.Account.ID, "err", err)
+		h.log().Warn("find reading device", "account", id.Account.ID, "err", err)
 	}
 	return rd
 }

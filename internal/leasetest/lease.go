@@ -522,8 +522,12 @@ func Run(t *testing.T, newEngine func(t *testing.T, s kiosko.ReadingSettings) ki
 				}
 			})
 			last := kiosko.Contest{At: t0.Add(time.Second), From: "x", To: "y"}
-			if got := f.record(seat, last, t0.Add(-s.SharingWindow)); len(got) != n+1 {
+			got := f.record(seat, last, t0.Add(-s.SharingWindow))
+			if len(got) != n+1 {
 				t.Fatalf("round %d: %d contests kept after %d racing ones and one more, want %d", round, len(got), n, n+1)
+			}
+			if !slices.IsSortedFunc(got, func(a, b kiosko.Contest) int { return a.At.Compare(b.At) }) {
+				t.Fatalf("round %d: contests recorded out of order are not returned oldest first: %v", round, got)
 			}
 		}
 	})
@@ -642,12 +646,10 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("15:04:05.000")
 }
 
-// wantContests compares contests in any order.
+// wantContests compares contests, which come oldest first
+// (ReadingSettings.Warns looks for a take-back in that order).
 func (f *fixture) wantContests(got []kiosko.Contest, want ...kiosko.Contest) {
 	f.t.Helper()
-	byTime := func(a, b kiosko.Contest) int { return a.At.Compare(b.At) }
-	got = slices.Clone(got)
-	slices.SortStableFunc(got, byTime)
 	ok := len(got) == len(want)
 	for i := 0; ok && i < len(got); i++ {
 		ok = got[i].At.Equal(want[i].At) && got[i].From == want[i].From && got[i].To == want[i].To

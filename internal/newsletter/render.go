@@ -39,7 +39,7 @@ func NewRenderer(cat *i18n.Catalog) (*Renderer, error) {
 	// cost a parse per email; instead every template gets the language in
 	// its data and calls t with it.
 	funcs := map[string]any{
-		"t": func(lang, key string, args ...any) string { return cat.T(lang, key, args...) },
+		"t":    func(lang, key string, args ...any) string { return cat.T(lang, key, args...) },
 		"date": func(lang string, t time.Time) string { return FormatDate(cat, lang, t) },
 	}
 	var err error

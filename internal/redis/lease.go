@@ -168,7 +168,7 @@ func NewLeaseEngine(client goredis.UniversalClient, prefix string, s kiosko.Read
 }
 
 func (e *LeaseEngine) leaseKey(seat int64) string {
-	return e.prefix + "l:" + strconv.FormatInt(seat, 10)
+	return e.prefix + "l:{" + strconv.FormatInt(seat, 10) + "}"
 }
 
 func (e *LeaseEngine) contestsKey(seat int64) string {

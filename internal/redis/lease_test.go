@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/leasetest"
@@ -107,7 +110,7 @@ func TestLeaseKeysExpireWithTheLease(t *testing.T) {
 	if _, err := e.Claim(ctx, kiosko.LeaseClaim{Seat: 1, Device: "a", DeviceName: "Firefox on Linux", Active: true, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	key := prefix + "l:1"
+	key := prefix + "l:{1}"
 	ttl := c.PTTL(ctx, key).Val()
 	if ttl <= s.LeaseTTL || ttl > s.LeaseTTL+15*time.Second {
 		t.Errorf("lease key TTL %v, want a little over the lease TTL %v", ttl, s.LeaseTTL)
@@ -258,5 +261,56 @@ func TestTakeoversFromTwoNodesDisplaceEachOther(t *testing.T) {
 			t.Fatalf("takeover %d by the holder %s displaced %+v", i, device, *res.Previous)
 		}
 		holder = device
+	}
+}
+
+// countHook counts the commands a client sends to Redis.
+type countHook struct{ n atomic.Int64 }
+
+func (h *countHook) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (h *countHook) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		h.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (h *countHook) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []goredis.Cmder) error {
+		h.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// Claims and heartbeats are the hot path: one round trip each.
+func TestHotPathIsOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	c := testClient(t)
+	e := redis.NewLeaseEngine(c, testPrefix(t, c), kiosko.DefaultReadingSettings())
+	ctx := context.Background()
+	if err := e.Preload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hook := &countHook{}
+	c.AddHook(hook)
+	lc := kiosko.LeaseClaim{Seat: 1, Device: "a", Active: true, Now: t0}
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"Claim", func() error { _, err := e.Claim(ctx, lc); return err }},
+		{"Heartbeat", func() error { _, err := e.Heartbeat(ctx, lc); return err }},
+		{"Claim by another device", func() error { lc := lc; lc.Device = "b"; _, err := e.Claim(ctx, lc); return err }},
+		{"Takeover", func() error { _, err := e.Takeover(ctx, lc); return err }},
+		{"Holder", func() error { _, _, err := e.Holder(ctx, 1, t0); return err }},
+		{"Warning", func() error { _, err := e.Warning(ctx, 1); return err }},
+	}
+	for _, c := range calls {
+		before := hook.n.Load()
+		if err := c.call(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if n := hook.n.Load() - before; n != 1 {
+			t.Errorf("%s sent %d commands, want 1", c.name, n)
+		}
 	}
 }

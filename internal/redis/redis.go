@@ -5,7 +5,7 @@
 //
 // Keys, all under a caller-chosen prefix ("kiosko:" in production):
 //
-//	{prefix}l:{seat}     string, the seat's lease packed in a few bytes;
+//	{prefix}l:{{seat}}   string, the seat's lease packed in a few bytes;
 //	                     expires shortly after the lease lapses
 //	{prefix}c:{{seat}}   sorted set of contested takeovers, scored by time;
 //	                     expires a sharing window after the newest one
@@ -13,8 +13,9 @@
 //	                     no expiry while the warning is set
 //	{prefix}notices      pub/sub channel every node subscribes to
 //
-// The contests and warning keys of a seat share a hash tag so a script may
-// touch both on Redis Cluster; the prefix itself must not contain braces.
+// A seat's keys share a hash tag, so on Redis Cluster one script may touch
+// them all (RecordContest does; a claim could read the warning too); the
+// prefix itself must not contain braces.
 package redis
 
 import (

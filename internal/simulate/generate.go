@@ -31,8 +31,9 @@ type GenConfig struct {
 // DefaultStart is the first day of generated traces (a Monday).
 var DefaultStart = time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 
-// Generate returns the intervals of every account, sorted by start. The
-// same config always gives the same traces.
+// Generate returns the intervals of every account, account by account,
+// each account's sorted by start (the simulator needs no global order).
+// The same config always gives the same traces.
 func Generate(c GenConfig) []Interval {
 	if c.Start.IsZero() {
 		c.Start = DefaultStart
@@ -58,14 +59,28 @@ func Generate(c GenConfig) []Interval {
 			case "sharer":
 				g.sharer(v)
 			}
+			SortIntervals(g.out)
 			out = append(out, g.out...)
 		}
 	}
 	add("honest", c.Honest)
 	add("household", c.Household)
 	add("sharer", c.Sharer)
-	SortIntervals(out)
 	return out
+}
+
+// OverlapRate returns the collisions a day a generated sharer account was
+// made with (its id ends in "~RATE"), or -1.
+func OverlapRate(account string) float64 {
+	i := strings.LastIndexByte(account, '~')
+	if i < 0 {
+		return -1
+	}
+	var r float64
+	if _, err := fmt.Sscanf(account[i+1:], "%g", &r); err != nil {
+		return -1
+	}
+	return r
 }
 
 // PersonaOf splits a generated account id into persona and variant.
@@ -368,10 +383,27 @@ func (g *gen) household(variant string) {
 	for i := range people {
 		people[i] = g.newPerson(fmt.Sprintf("p%d", i+1), offset)
 	}
+	breakfast := g.uniform(6*time.Hour+30*time.Minute, 8*time.Hour+30*time.Minute)
+	evening := g.uniform(19*time.Hour, 22*time.Hour)
 	for d := range g.days {
 		for _, p := range people {
-			for _, s := range g.routine(p, d) {
-				g.sharerRead(s.dev, s.s, s.e.Sub(s.s), 0.3)
+			sits := g.routine(p, d)
+			// The household reads together: at breakfast and after
+			// dinner, most of them open the paper within minutes of each
+			// other.
+			for _, t := range []time.Duration{breakfast, evening} {
+				if g.chance(0.5) {
+					s := g.at(p, d, t+g.uniform(-15*time.Minute, 15*time.Minute))
+					k := "phone"
+					if p.tablet && g.chance(0.5) {
+						k = "tablet"
+					}
+					sits = append(sits, sitting{p.name + "-" + k, s, s.Add(g.uniform(5*time.Minute, 30*time.Minute))})
+				}
+			}
+			slices.SortFunc(sits, func(a, b sitting) int { return a.s.Compare(b.s) })
+			for _, s := range fixOverlaps(sits) {
+				g.sharerRead(s.dev, s.s, s.e.Sub(s.s), 0.5)
 			}
 		}
 	}
@@ -398,6 +430,7 @@ func (g *gen) sharer(variant string) {
 			people = append(people, g.newPerson(fmt.Sprintf("r%d", i), time.Duration(g.rng.IntN(24))*time.Hour))
 		}
 	}
+	g.account += fmt.Sprintf("~%.2f", overlaps)
 	for d := range g.days {
 		// Each person's own reading, kept apart from the others' (they
 		// read at different hours and rarely collide) ...

@@ -96,7 +96,11 @@ func NewReport(r *Result) *Report {
 	week := 7 * 24 * time.Hour
 	for id, a := range r.Accounts {
 		p, v := PersonaOf(id)
-		for _, g := range []*Group{group(p), group(p + "." + v)} {
+		groups := []*Group{group(p), group(p + "." + v)}
+		if r := OverlapRate(id); r >= 0 {
+			groups = append(groups, group(p+"."+rateBand(r)))
+		}
+		for _, g := range groups {
 			g.Accounts++
 			g.Contested += a.Contested
 			g.Conflicts += a.Conflicts
@@ -169,6 +173,18 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// rateBand names the band of a sharer's collision rate; "~" sorts the
+// bands after the variants.
+func rateBand(r float64) string {
+	switch {
+	case r < 0.5:
+		return "~0.1–0.5 overlaps/day"
+	case r < 1:
+		return "~0.5–1 overlaps/day"
+	}
+	return "~1–3 overlaps/day"
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }

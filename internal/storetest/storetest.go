@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Event", eventTests},
 		{"Meter", meterTests},
 		{"Store", storeTests},
+		{"InviteAndBilling", inviteTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -48,6 +48,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 type FrontView struct {
 	Lead     *kiosko.Article   // the newest article, shown large
 	Top      []*kiosko.Article // the next ones, beside the lead
+	Under    []*kiosko.Article // two more, under the lead
 	Rest     []*kiosko.Article
 	Articles []*kiosko.Article // every article, newest first
 }
@@ -70,7 +71,9 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 		v.Lead = arts[0]
 		rest := arts[1:]
 		n := min(len(rest), 3)
-		v.Top, v.Rest = rest[:n], rest[n:]
+		v.Top, rest = rest[:n], rest[n:]
+		n = min(len(rest), 2)
+		v.Under, v.Rest = rest[:n], rest[n:]
 	}
 	p := s.NewPage(r, ed.Lang)
 	p.Edition = ed

@@ -151,7 +151,8 @@
     try { return JSON.parse(e.data || "{}") || {}; } catch (err) { return {}; }
   };
 
-  if (window.EventSource) {
+  const listen = () => {
+    if (!window.EventSource || source || signedOut) return;
     source = new EventSource(page.dataset.events);
     source.addEventListener("displaced", (e) => {
       if (!reading || signedOut) return;
@@ -161,6 +162,13 @@
     });
     source.addEventListener("sharing_warning", showSharingWarning);
     source.addEventListener("signed_out", showSignedOut);
+  };
+  // A stream opened before the load event would keep the page "loading"
+  // for ever in some browsers, so it starts once the page has loaded.
+  if (document.readyState === "complete") {
+    listen();
+  } else {
+    window.addEventListener("load", () => setTimeout(listen, 0));
   }
 
   startHeartbeat();

@@ -1,0 +1,65 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/kiosko/kiosko"
+)
+
+// Errors are made afresh each time: callers may set fields on them.
+func errAccountNotFound() *kiosko.Error { return notFound("error.account_unknown", "No such account.") }
+
+func errEmailTaken() *kiosko.Error {
+	return &kiosko.Error{Code: kiosko.ECONFLICT, Key: "error.email_taken", Message: "An account with this email already exists.", Field: "email"}
+}
+
+const accountColumns = `id, email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at`
+
+func scanAccount(r pgx.Row) (*kiosko.Account, error) {
+	var a kiosko.Account
+	var verified *int64
+	var changed, created int64
+	if err := r.Scan(&a.ID, &a.Email, &a.Name, &a.PasswordHash, &a.Role, &a.Lang, &verified, &changed, &created); err != nil {
+		return nil, err
+	}
+	a.EmailVerifiedAt = fromNullNanos(verified)
+	a.PasswordChangedAt = fromNanos(changed)
+	a.CreatedAt = fromNanos(created)
+	return &a, nil
+}
+
+// CreateAccount stores a and sets its ID. ECONFLICT if the email is taken.
+func (db *DB) CreateAccount(ctx context.Context, a *kiosko.Account) error {
+	err := db.pool.QueryRow(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+	return fail("create account", constraintErr(err, errEmailTaken()))
+}
+
+// FindAccountByID returns an account, or ENOTFOUND.
+func (db *DB) FindAccountByID(ctx context.Context, id int64) (*kiosko.Account, error) {
+	return queryOne(ctx, db.pool, errAccountNotFound(), scanAccount, `SELECT `+accountColumns+` FROM accounts WHERE id = $1`, id)
+}
+
+// FindAccountByEmail looks up a normalised email. ENOTFOUND if none.
+func (db *DB) FindAccountByEmail(ctx context.Context, email string) (*kiosko.Account, error) {
+	return queryOne(ctx, db.pool, errAccountNotFound(), scanAccount, `SELECT `+accountColumns+` FROM accounts WHERE email = $1`, email)
+}
+
+// UpdateAccountPassword stores a new password hash.
+func (db *DB) UpdateAccountPassword(ctx context.Context, id int64, hash string, changedAt time.Time) error {
+	return execOne(ctx, db.pool, errAccountNotFound(), `UPDATE accounts SET password_hash = $1, password_changed_at = $2 WHERE id = $3`, hash, nanos(changedAt), id)
+}
+
+// MarkEmailVerified records when the account's email was verified.
+func (db *DB) MarkEmailVerified(ctx context.Context, id int64, at time.Time) error {
+	return execOne(ctx, db.pool, errAccountNotFound(), `UPDATE accounts SET email_verified_at = $1 WHERE id = $2`, at.UnixNano(), id)
+}
+
+// UpdateAccountRole changes the account's role.
+func (db *DB) UpdateAccountRole(ctx context.Context, id int64, role string) error {
+	return execOne(ctx, db.pool, errAccountNotFound(), `UPDATE accounts SET role = $1 WHERE id = $2`, role, id)
+}
+

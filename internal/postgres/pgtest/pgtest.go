@@ -1,0 +1,198 @@
+// Package pgtest gives tests a fresh, empty PostgreSQL schema of their own
+// on the local server. Without a reachable server the test is skipped, or
+// fails when KIOSKO_REQUIRE_SERVICES=1 (CI, where PostgreSQL must run).
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultURL is the local server of the dev machines (trust auth).
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// AdminURL is KIOSKO_TEST_POSTGRES, or DefaultURL.
+func AdminURL() string {
+	if u := os.Getenv("KIOSKO_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+var (
+	reachOnce sync.Once
+	reachErr  error
+)
+
+// reachable connects once per test binary.
+func reachable() error {
+	reachOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, AdminURL())
+		if err != nil {
+			reachErr = err
+			return
+		}
+		reachErr = conn.Ping(ctx)
+		conn.Close(ctx)
+	})
+	return reachErr
+}
+
+// Require skips (or, with KIOSKO_REQUIRE_SERVICES=1, fails) the test when
+// the PostgreSQL server is not reachable.
+func Require(t testing.TB) {
+	t.Helper()
+	if err := reachable(); err != nil {
+		msg := "PostgreSQL not reachable at " + redact(AdminURL()) + " (set KIOSKO_TEST_POSTGRES): " + err.Error()
+		if os.Getenv("KIOSKO_REQUIRE_SERVICES") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// URL creates a schema of its own for the test and returns a URL whose
+// connections use it (search_path), with a small pool so many parallel
+// tests fit in max_connections. The schema is dropped when the test ends.
+// A schema rather than a database: creating one is a catalog insert, not a
+// copy of template1.
+func URL(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	schema := newSchema(t)
+	t.Cleanup(func() {
+		if err := exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schemaURL(t, schema)
+}
+
+// Reusable is URL for suites of many short tests: when the test ends its
+// schema is emptied (TRUNCATE … RESTART IDENTITY) and handed to the next
+// test, which then finds the tables already migrated. Creating and
+// migrating a schema costs ~40 DDL statements; emptying one costs one. The
+// package's TestMain must call DropReusable after m.Run.
+func Reusable(t testing.TB) string {
+	t.Helper()
+	Require(t)
+	mu.Lock()
+	var schema string
+	if n := len(free); n > 0 {
+		schema, free = free[n-1], free[:n-1]
+	}
+	mu.Unlock()
+	if schema == "" {
+		schema = newSchema(t)
+		mu.Lock()
+		all = append(all, schema)
+		mu.Unlock()
+	}
+	t.Cleanup(func() {
+		if err := empty(schema); err != nil {
+			t.Errorf("empty schema %s: %v", schema, err)
+			return // not reused: DropReusable drops it
+		}
+		mu.Lock()
+		free = append(free, schema)
+		mu.Unlock()
+	})
+	return schemaURL(t, schema)
+}
+
+var (
+	mu        sync.Mutex
+	free, all []string
+)
+
+// DropReusable drops every schema Reusable made in this process.
+func DropReusable() error {
+	mu.Lock()
+	defer mu.Unlock()
+	var errs []error
+	for _, s := range all {
+		errs = append(errs, exec(`DROP SCHEMA IF EXISTS `+s+` CASCADE`))
+	}
+	all, free = nil, nil
+	return errors.Join(errs...)
+}
+
+// empty truncates every table of schema but schema_migrations.
+func empty(schema string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT quote_ident(table_name) FROM information_schema.tables
+		WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`, schema)
+	if err != nil {
+		return err
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		return err
+	}
+	for i, tb := range tables {
+		tables[i] = schema + "." + tb
+	}
+	_, err = conn.Exec(ctx, `TRUNCATE `+strings.Join(tables, ", ")+` RESTART IDENTITY CASCADE`)
+	return err
+}
+
+func newSchema(t testing.TB) string {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema := "kiosko_test_" + hex.EncodeToString(b)
+	if err := exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	return schema
+}
+
+func exec(sql string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
+}
+
+func schemaURL(t testing.TB, schema string) string {
+	u, err := url.Parse(AdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	if q.Get("pool_max_conns") == "" {
+		q.Set("pool_max_conns", "4")
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Redacted()
+}
