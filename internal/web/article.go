@@ -62,9 +62,9 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.JSONLD = s.jsonLD(p, v)
-	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, Limit: 6}); err == nil {
+	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, Limit: 4}); err == nil {
 		for _, m := range more {
-			if m.ID != a.ID && len(v.More) < 4 {
+			if m.ID != a.ID && len(v.More) < 3 {
 				v.More = append(v.More, m)
 			}
 		}

@@ -1,0 +1,162 @@
+package newsletter_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/mail"
+	"github.com/kiosko/kiosko/internal/mailpit"
+	"github.com/kiosko/kiosko/internal/sqlite"
+)
+
+// TestHelperSender is not a test: TestResumeAfterSIGKILL runs the test
+// binary again with this one selected to get a sender process it can kill.
+func TestHelperSender(t *testing.T) {
+	path := os.Getenv("KIOSKO_TEST_SENDER_DB")
+	if path == "" {
+		t.Skip("helper process for TestResumeAfterSIGKILL")
+	}
+	db, err := sqlite.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	rate, _ := strconv.ParseFloat(os.Getenv("KIOSKO_TEST_SENDER_RATE"), 64)
+	start, _ := time.Parse(time.RFC3339Nano, os.Getenv("KIOSKO_TEST_SENDER_NOW"))
+	n := newService(t, db, os.Getenv("KIOSKO_TEST_SENDER_SMTP"), &clock{t: start, start: time.Now()}, 8)
+	bulk, err := mail.NewBulk(mail.Config{Addr: os.Getenv("KIOSKO_TEST_SENDER_SMTP")}, mail.BulkConfig{Connections: 8, Rate: rate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Bulk = bulk
+	rep, err := n.SendIssue(context.Background(), "es", kiosko.SendOptions{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "send:", err)
+		os.Exit(4)
+	}
+	fmt.Printf("REPORT sent=%d interrupted=%d total=%d\n", rep.Sent, rep.Interrupted, rep.Counts.Total())
+	bulk.Close()
+	db.Close()
+	os.Exit(0)
+}
+
+func TestResumeAfterSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a real process; slow")
+	}
+	t.Parallel()
+	mp := mailpit.Start(t)
+	e := setup(t, mp.SMTPAddr)
+	const n = 2000
+	emails := make([]string, n)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("reader%04d@example.com", i)
+	}
+	e.confirmed(t, "es", emails...)
+
+	sender := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSender$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KIOSKO_TEST_SENDER_DB="+e.path, "KIOSKO_TEST_SENDER_SMTP="+mp.SMTPAddr,
+			"KIOSKO_TEST_SENDER_RATE=1000", "KIOSKO_TEST_SENDER_NOW="+e.clock.Now().Format(time.RFC3339Nano))
+		return cmd
+	}
+	// First run: kill it with SIGKILL once a third has gone out.
+	first := sender()
+	var out1 strings.Builder
+	first.Stdout, first.Stderr = &out1, &out1
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for mp.Count(t) < n/3 {
+		if time.Now().After(deadline) {
+			first.Process.Kill()
+			t.Fatalf("sender too slow; output: %s", out1.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := first.Wait()
+	if ws, ok := first.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("first sender was not killed: %v; output: %s", err, out1.String())
+	}
+	time.Sleep(200 * time.Millisecond) // let Mailpit store what it accepted
+	atKill := mp.Count(t)
+	if atKill >= n {
+		t.Fatalf("the sender finished (%d) before the kill; make it slower", atKill)
+	}
+
+	// Second run: resumes and completes.
+	second := sender()
+	out2, err := second.CombinedOutput()
+	if err != nil {
+		t.Fatalf("second sender: %v: %s", err, out2)
+	}
+	t.Logf("killed after %d messages; resume: %s", atKill, strings.TrimSpace(string(out2)))
+
+	// Everyone got the issue at most once; everyone the database says was
+	// sent got it exactly once; unknown rows (interrupted in the one-round-
+	// trip commit window) got it at most once and number at most the
+	// messages in flight.
+	received := map[string]int{}
+	for _, m := range mp.Messages(t) {
+		for _, a := range m.To {
+			received[a.Address]++
+		}
+	}
+	statuses := deliveryStatuses(t, e.path)
+	unknown, delivered := 0, 0
+	for _, email := range emails {
+		got, st := received[email], statuses[email]
+		switch {
+		case got > 1:
+			t.Errorf("%s got the issue %d times", email, got)
+		case st == kiosko.DeliverySent && got != 1:
+			t.Errorf("%s is recorded sent but got %d", email, got)
+		case st == kiosko.DeliveryUnknown:
+			unknown++
+			delivered += got
+		case st != kiosko.DeliverySent:
+			t.Errorf("%s: delivery %q after the resumed run", email, st)
+		}
+	}
+	if unknown > 8 {
+		t.Errorf("%d deliveries unknown; at most the 8 in flight can be", unknown)
+	}
+	t.Logf("%d recipients: %d exactly once; %d interrupted in the commit window (%d of them did receive it, none twice)",
+		n, n-unknown, unknown, delivered)
+}
+
+func deliveryStatuses(t *testing.T, path string) map[string]string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT s.email, d.status FROM newsletter_deliveries d JOIN newsletter_subscribers s ON s.id = d.subscriber_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var e, s string
+		if err := rows.Scan(&e, &s); err != nil {
+			t.Fatal(err)
+		}
+		out[e] = s
+	}
+	return out
+}
