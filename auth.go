@@ -23,6 +23,11 @@ type AuthSettings struct {
 	ResetsPerAccount int           // reset requests per account per hour
 	ResetsPerIP      int           // reset requests per IP prefix per hour
 	TouchEvery       time.Duration // how often a used session's last-seen is written
+	// SessionCacheTTL is how long a looked-up session is trusted without
+	// asking the database again (0: DefaultSessionCacheTTL; negative: never).
+	// Sessions this process ends leave the cache at once; the TTL bounds
+	// how long a session ended by another node stays usable here.
+	SessionCacheTTL time.Duration
 }
 
 // DefaultAuthSettings follows DESIGN.md's security baseline.
@@ -219,18 +224,37 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 var errSignedOut = &Error{Code: EUNAUTHORIZED, Key: "error.signed_out", Message: "You are not signed in, or your session has ended."}
 
 // Authenticate returns the identity of a session token. EUNAUTHORIZED when
-// the token is unknown, ended or expired.
+// the token is unknown, ended or expired. A session looked up in the last
+// SessionCacheTTL is answered from memory (cache.go says how stale that
+// may be); the session's expiry is still checked on every call.
 func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error) {
 	if token == "" || len(token) > 100 {
 		return nil, errSignedOut
 	}
-	sess, err := s.Store.FindSessionByTokenHash(ctx, HashToken(token))
+	hash := sha256.Sum256([]byte(token))
+	now := s.now()
+	cache := s.sessionCache()
+	if cache != nil {
+		if e, ok := cache.get(hash, s.sessionCacheTTL()); ok {
+			if e.session.Live(now) && now.Sub(e.session.LastSeenAt) < s.Settings.TouchEvery {
+				sess, a := e.session, e.account
+				return &Identity{Session: &sess, Account: &a}, nil
+			}
+			// Expired, or due a touch: the store path below does either.
+			cache.forget(hash)
+		}
+	}
+	var epoch uint64
+	readAt := time.Now()
+	if cache != nil {
+		epoch = cache.snapshot()
+	}
+	sess, err := s.Store.FindSessionByTokenHash(ctx, hash[:])
 	if IsNotFound(err) {
 		return nil, errSignedOut
 	} else if err != nil {
 		return nil, fmt.Errorf("authenticate: %w", err)
 	}
-	now := s.now()
 	if !sess.Live(now) {
 		_ = s.Store.DeleteSession(ctx, sess.ID)
 		return nil, errSignedOut
@@ -250,12 +274,42 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 			sess.LastSeenAt, sess.IdleExpiry = now, idle
 		}
 	}
+	if cache != nil {
+		cache.put(hash, sessionEntry{session: *sess, account: *a, epoch: epoch}, readAt, s.sessionCacheTTL())
+	}
 	return &Identity{Session: sess, Account: a}, nil
+}
+
+func (s *Auth) sessionCacheTTL() time.Duration {
+	return cacheTTL(s.Settings.SessionCacheTTL, DefaultSessionCacheTTL)
+}
+
+// sessionCache returns the cache of the store's sessions, or nil when
+// caching is off.
+func (s *Auth) sessionCache() *sessionCache {
+	if s.sessionCacheTTL() <= 0 {
+		return nil
+	}
+	if c := cachesOf(s.Store); c != nil {
+		return &c.sessions
+	}
+	return nil
+}
+
+// forgetSessions drops the account's cached sessions after the store ended
+// some of them, so they stop working on this node at once. Even with the
+// cache off: another Auth on the same store may have it on.
+func (s *Auth) forgetSessions(accountID int64) {
+	if c := cachesOf(s.Store); c != nil {
+		c.sessions.revoke(accountID)
+	}
 }
 
 // SignOut ends one session.
 func (s *Auth) SignOut(ctx context.Context, id *Identity) error {
-	if err := s.Store.DeleteSession(ctx, id.Session.ID); err != nil && !IsNotFound(err) {
+	err := s.Store.DeleteSession(ctx, id.Session.ID)
+	s.forgetSessions(id.Account.ID)
+	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("sign out: %w", err)
 	}
 	s.releaseDevice(ctx, id.Account.ID, id.Session.DeviceID)
@@ -308,6 +362,7 @@ func (s *Auth) setPassword(ctx context.Context, a *Account, next string, keep in
 	}
 	a.PasswordHash, a.PasswordChangedAt = hash, now
 	ended, err := s.Store.DeleteSessionsByAccount(ctx, a.ID, keep)
+	s.forgetSessions(a.ID) // the kept session's account changed too
 	if err != nil {
 		return fmt.Errorf("set password: end sessions: %w", err)
 	}
@@ -369,6 +424,7 @@ func (s *Auth) SignOutDevice(ctx context.Context, id *Identity, deviceID, curren
 		return fmt.Errorf("sign out device: %w", err)
 	}
 	ended, err := s.Store.DeleteSessionsByDevice(ctx, id.Account.ID, deviceID)
+	s.forgetSessions(id.Account.ID)
 	if err != nil {
 		return fmt.Errorf("sign out device: %w", err)
 	}
@@ -382,6 +438,7 @@ func (s *Auth) SignOutOthers(ctx context.Context, id *Identity, current string) 
 		return err
 	}
 	ended, err := s.Store.DeleteSessionsByAccount(ctx, id.Account.ID, id.Session.ID)
+	s.forgetSessions(id.Account.ID)
 	if err != nil {
 		return fmt.Errorf("sign out others: %w", err)
 	}

@@ -81,7 +81,7 @@ var (
 	errFull           = &Error{Code: EINVALID, Key: "error.subscription_full", Message: "Every seat of the subscription is taken."}
 	errAlreadyMember  = &Error{Code: ECONFLICT, Key: "error.already_member", Message: "This address already holds a seat.", Field: "email"}
 	errAlreadyInvited = &Error{Code: ECONFLICT, Key: "error.already_invited", Message: "This address already has an invitation waiting.", Field: "email"}
-	errSeatNotYours   = &Error{Code: ENOTFOUND, Key: "error.seat_unknown", Message: "No such seat."}
+	errSeatNotYours   = &Error{Code: ENOTFOUND, Key: "error.billing_seat_unknown", Message: "No such seat in your subscription."}
 )
 
 // OwnedSubscription is the running subscription an account owns (the
@@ -425,7 +425,7 @@ func (b *Billing) RemoveMember(ctx context.Context, owner *Account, seatID int64
 		return fmt.Errorf("remove member: %w", err)
 	}
 	if seat.Position == 1 {
-		return &Error{Code: EINVALID, Key: "error.owner_seat", Message: "The owner's seat cannot be freed."}
+		return &Error{Code: EINVALID, Key: "error.billing_owner_seat", Message: "The owner's seat cannot be freed."}
 	}
 	if seat.AccountID == 0 {
 		return nil

@@ -403,24 +403,25 @@ func (n *Newsletter) issueArticles(ctx context.Context, ed *Edition, i *Issue) (
 
 // Preview renders this week's issue as a subscriber would get it, without
 // creating or sending anything: the issue if it exists already, else what
-// it would hold if sent now.
-func (n *Newsletter) Preview(ctx context.Context, edition, email, name string) (*Message, error) {
+// it would hold if sent now. It also returns the number of articles.
+func (n *Newsletter) Preview(ctx context.Context, edition, email, name string) (*Message, int, error) {
 	ed, err := n.edition(ctx, edition)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	i, err := n.Store.FindIssue(ctx, ed.Code, n.Week(ed, n.now()))
 	if IsNotFound(err) {
 		i, err = n.draftIssue(ctx, ed)
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	arts, err := n.issueArticles(ctx, ed, i)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return n.renderIssue(ed, i, arts, &Subscriber{Email: email, Name: name, UnsubscribeToken: "preview"})
+	m, err := n.renderIssue(ed, i, arts, &Subscriber{Email: email, Name: name, UnsubscribeToken: "preview"})
+	return m, len(arts), err
 }
 
 func (n *Newsletter) renderIssue(ed *Edition, i *Issue, arts []IssueArticle, s *Subscriber) (*Message, error) {

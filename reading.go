@@ -67,6 +67,11 @@ type Reading struct {
 	Log      *slog.Logger
 	// SeatOf overrides the store lookup of an account's seat (simulator).
 	SeatOf func(ctx context.Context, accountID int64) (*Seat, error)
+	// SeatCacheTTL is how long an account's seat, once read from the store,
+	// is used without reading it again (0: DefaultSeatCacheTTL; negative:
+	// never): a plan granted or revoked from the command line or another
+	// node, or a warning lifted there, shows within that time.
+	SeatCacheTTL time.Duration
 }
 
 func (r *Reading) log() *slog.Logger {

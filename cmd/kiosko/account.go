@@ -22,7 +22,7 @@ func cliConfig(name string, args []string, stderr io.Writer, declare func(fs *fl
 	if declare != nil {
 		declare(fs)
 	}
-	cfg, err := parseConfig(fs, args, "data", "database-url", "redis-url", "log-level", "smtp-addr", "smtp-user", "smtp-password", "mail-from", "public-url", "send-rate", "send-workers")
+	cfg, err := parseConfig(fs, args, "data", "database-url", "redis-url", "redis-prefix", "log-level", "smtp-addr", "smtp-user", "smtp-password", "mail-from", "public-url", "send-rate", "send-workers")
 	return cfg, fs, err
 }
 

@@ -111,10 +111,7 @@ func TestServeStopsOnSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "kiosko")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := kioskoBinary(t)
 	addr := "127.0.0.1:" + freePort(t)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", t.TempDir(), "--newsletter-day", "off")
 	var logs bytes.Buffer

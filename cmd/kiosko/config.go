@@ -22,6 +22,7 @@ type Config struct {
 	Data        string
 	DatabaseURL string
 	RedisURL    string
+	RedisPrefix string
 	SeedDemo    bool
 	PublicURL   string
 	Secret      string
@@ -41,6 +42,10 @@ type Config struct {
 	NewsletterTZ   string
 	SendRate       int // newsletter messages per second, 0: unlimited
 	SendWorkers    int
+
+	StripeKey           string // empty: the manual provider (no online payment)
+	StripeWebhookSecret string
+	StripeAPIURL        string // empty: Stripe itself; tests point it at stripe-mock
 }
 
 // setting declares one option.
@@ -117,6 +122,13 @@ func settings() []setting {
 				return errors.New("must start with redis:// or rediss://")
 			}
 			c.RedisURL = v
+			return nil
+		}},
+		{"redis-prefix", "KIOSKO_REDIS_PREFIX", "kiosko:", "prefix of kiosko's Redis keys and channels (several sites may share one Redis)", false, func(c *Config, v string) error {
+			if v == "" || len(v) > 64 || strings.ContainsAny(v, " {}") {
+				return errors.New("must be 1 to 64 characters without spaces or braces")
+			}
+			c.RedisPrefix = v
 			return nil
 		}},
 		{"seed-demo", "KIOSKO_SEED_DEMO", "true", "seed an empty database with the demo publication", false, boolean(func(c *Config) *bool { return &c.SeedDemo })},
@@ -196,6 +208,24 @@ func settings() []setting {
 		}},
 		{"send-rate", "KIOSKO_SEND_RATE", "0", "newsletter messages per second (0: no limit)", false, integer(func(c *Config) *int { return &c.SendRate }, 0, 1000000)},
 		{"send-workers", "KIOSKO_SEND_WORKERS", "8", "newsletter SMTP connections in parallel", false, integer(func(c *Config) *int { return &c.SendWorkers }, 1, 256)},
+		{"stripe-key", "KIOSKO_STRIPE_KEY", "", "Stripe secret key (sk_...); empty: no online payment, admins grant plans from the command line", true, func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "sk_") && !strings.HasPrefix(v, "rk_") {
+				return errors.New("must be a Stripe secret or restricted key (sk_... or rk_...)")
+			}
+			c.StripeKey = v
+			return nil
+		}},
+		{"stripe-webhook-secret", "KIOSKO_STRIPE_WEBHOOK_SECRET", "", "signing secret of the Stripe webhook endpoint /billing/webhook (whsec_...); required with KIOSKO_STRIPE_KEY", true, str(func(c *Config) *string { return &c.StripeWebhookSecret })},
+		{"stripe-api-url", "KIOSKO_STRIPE_API_URL", "", "base URL of the Stripe API (empty: Stripe's; tests use stripe-mock)", false, func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+					return errors.New("must be an http(s) URL")
+				}
+			}
+			c.StripeAPIURL = strings.TrimRight(v, "/")
+			return nil
+		}},
 	}
 }
 

@@ -28,6 +28,8 @@ Usage:
   kiosko warning clear --email E                      lift the sharing warning of E's seat
   kiosko newsletter import --edition E FILE.csv       import confirmed subscribers (email,name)
   kiosko newsletter send --edition E                  send this week's issue to whoever lacks it
+  kiosko simulate --traces FILE.jsonl                 replay reading traces through the reading rule
+  kiosko migrate-data --from sqlite:PATH --to postgres://...   copy a whole installation
 
 Every command takes --data and the database settings (KIOSKO_DATA,
 KIOSKO_DATABASE_URL); "kiosko serve --help" lists every setting.
@@ -64,6 +66,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return warningCommand(ctx, rest, stdout, stderr)
 	case "newsletter":
 		return newsletterCommand(ctx, rest, stdout, stderr)
+	case "simulate":
+		return simulateCommand(ctx, rest, stdout, stderr)
+	case "migrate-data":
+		return migrateDataCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/postgres"
 )
 
-// openPostgres opens the PostgreSQL store. Until the scale-out work lands,
-// PostgreSQL URLs are refused plainly rather than half-supported.
+// openPostgres opens the PostgreSQL store named by KIOSKO_DATABASE_URL and
+// brings its schema up to date (nodes starting together take turns on an
+// advisory lock). It fails within seconds when the database is unreachable.
 func openPostgres(ctx context.Context, url string) (kiosko.Store, error) {
-	return nil, errors.New("KIOSKO_DATABASE_URL: PostgreSQL is not supported by this build yet; leave it empty to use SQLite")
+	return postgres.Open(ctx, url)
 }

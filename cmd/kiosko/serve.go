@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/api"
 	"github.com/kiosko/kiosko/internal/demo"
@@ -25,6 +27,7 @@ import (
 	"github.com/kiosko/kiosko/internal/inmem"
 	"github.com/kiosko/kiosko/internal/mail"
 	"github.com/kiosko/kiosko/internal/password"
+	kredis "github.com/kiosko/kiosko/internal/redis"
 	"github.com/kiosko/kiosko/internal/sqlite"
 	"github.com/kiosko/kiosko/internal/useragent"
 	"github.com/kiosko/kiosko/internal/web"
@@ -70,6 +73,7 @@ type Main struct {
 	Reading *kiosko.Reading
 	Deps    *httpx.Deps
 
+	redis   goredis.UniversalClient
 	ln      net.Listener
 	server  *http.Server
 	events  *kiosko.EventWriter
@@ -128,11 +132,9 @@ func (m *Main) Run(ctx context.Context) error {
 
 	workers, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	engine := inmem.NewLeaseEngine(cfg.Reading)
-	m.wg.Add(1)
-	go func() { defer m.wg.Done(); engine.Start(workers) }()
-	m.Leases = engine
-	m.Hub = inmem.NewHub()
+	if err := m.startLeases(ctx, workers); err != nil {
+		return err
+	}
 
 	metrics := &kiosko.ReadingMetrics{}
 	m.events = kiosko.NewEventWriter(store, 65536, m.Log, &metrics.EventsDropped)
@@ -177,6 +179,32 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// startLeases starts the lease engine and the push hub: in process, or in
+// Redis when several nodes share the reading rule.
+func (m *Main) startLeases(ctx context.Context, workers context.Context) error {
+	if m.Config.RedisURL == "" {
+		engine := inmem.NewLeaseEngine(m.Config.Reading)
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); engine.Start(workers) }()
+		m.Leases, m.Hub = engine, inmem.NewHub()
+		return nil
+	}
+	client, err := kredis.NewClient(m.Config.RedisURL)
+	if err != nil {
+		return fmt.Errorf("KIOSKO_REDIS_URL: %w", err)
+	}
+	m.redis = client
+	engine := kredis.NewLeaseEngine(client, m.Config.RedisPrefix, m.Config.Reading)
+	if err := engine.Preload(ctx); err != nil {
+		// Redis down at start: reading fails open until it is back.
+		m.Log.Error("redis unreachable at start; reading fails open until it answers", "err", err)
+	}
+	hub := kredis.NewHub(client, m.Config.RedisPrefix)
+	m.Leases, m.Hub = engine, hub
+	m.closers = append(m.closers, func() error { hub.Close(); return client.Close() })
+	return nil
+}
+
 // ready answers /readyz: the database must answer.
 func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -187,6 +215,13 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 		checks["database"] = "unreachable"
 		status = http.StatusServiceUnavailable
 		m.Log.Warn("readiness: database", "err", err)
+	}
+	if m.redis != nil {
+		// Reading fails open without Redis, so it does not make the node unready.
+		checks["redis"] = "ok"
+		if err := m.redis.Ping(ctx).Err(); err != nil {
+			checks["redis"] = "unreachable"
+		}
 	}
 	httpx.WriteJSON(w, status, map[string]any{"status": map[bool]string{true: "ok", false: "unavailable"}[status == http.StatusOK], "checks": checks})
 }

@@ -26,15 +26,17 @@ type Deps struct {
 	Reading         *kiosko.Reading
 	Hub             kiosko.Hub
 	Plans           kiosko.Plans
+	Billing         *kiosko.Billing // plans sold online or by hand, seats, invitations; may be nil
 	Catalog         *i18n.Catalog
 	Clock           kiosko.Clock
 	Meter           kiosko.MeterSettings
 	ReadingSettings kiosko.ReadingSettings
 	Mailer          kiosko.Mailer
-	PublicURL       string // base of links in emails, no trailing slash
-	Secret          []byte // HMAC key: meter cookie and other signed values
-	SecureCookies   bool   // serve over TLS: Secure and __Host- cookies
-	TrustProxy      bool   // take the client address from X-Forwarded-For
+	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
+	PublicURL       string             // base of links in emails, no trailing slash
+	Secret          []byte             // HMAC key: meter cookie and other signed values
+	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
+	TrustProxy      bool               // take the client address from X-Forwarded-For
 	Log             *slog.Logger
 }
 

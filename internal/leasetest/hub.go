@@ -203,11 +203,28 @@ func RunHub(t *testing.T, newHub func(t *testing.T) kiosko.Hub) {
 		subs.Wait()
 		close(stop)
 		<-published
-		// The hub still works.
+		// The hub still works. A hub that carries notices over a network may
+		// still be delivering account-wide notices published above; skip them.
 		ch := subscribe(t, h, acc, "after")
 		n := kiosko.Notice{Kind: kiosko.NoticeSharingWarning, AccountID: acc}
 		publish(t, h, n)
-		expect(t, ch, n)
+		for {
+			select {
+			case got, ok := <-ch:
+				if !ok {
+					t.Fatal("channel closed")
+				}
+				if got.Kind == kiosko.NoticeDisplaced {
+					continue
+				}
+				if got != n {
+					t.Fatalf("notice:\n got %+v\nwant %+v", got, n)
+				}
+			case <-time.After(deliverWithin):
+				t.Fatalf("no notice within %v, want %+v", deliverWithin, n)
+			}
+			break
+		}
 	})
 }
 

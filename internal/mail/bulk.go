@@ -91,7 +91,7 @@ func (s *Bulk) SendCommit(ctx context.Context, m *kiosko.Message, commit func() 
 		if err != nil {
 			return err
 		}
-		reusable, err := transact(ctx, conn, msg, track)
+		reusable, err := transact(ctx, conn, msg, track, s.cfg.Timeout)
 		if reusable {
 			s.put(conn)
 		} else {

@@ -22,11 +22,11 @@ import (
 
 // Config says how to reach the mail server.
 type Config struct {
-	Addr     string // host:port (KIOSKO_SMTP_ADDR); empty: messages go to the log
-	User     string // KIOSKO_SMTP_USER; empty: no authentication
-	Password string // KIOSKO_SMTP_PASSWORD
-	From     string // KIOSKO_MAIL_FROM, e.g. "El Diario <no-reply@example.com>"
-	HELO     string // name sent in EHLO; default: the host's name
+	Addr     string        // host:port (KIOSKO_SMTP_ADDR); empty: messages go to the log
+	User     string        // KIOSKO_SMTP_USER; empty: no authentication
+	Password string        // KIOSKO_SMTP_PASSWORD
+	From     string        // KIOSKO_MAIL_FROM, e.g. "El Diario <no-reply@example.com>"
+	HELO     string        // name sent in EHLO; default: the host's name
 	Timeout  time.Duration // per connection and command; default 30s
 	Log      *slog.Logger  // default slog.Default()
 }

@@ -8,6 +8,7 @@ import (
 	"net/textproto"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	gomail "github.com/wneessen/go-mail"
@@ -38,7 +39,7 @@ func (s *SMTPMailer) Send(ctx context.Context, m *kiosko.Message) error {
 		return err
 	}
 	defer conn.Close()
-	if _, err := transact(ctx, conn, msg, nil); err != nil {
+	if _, err := transact(ctx, conn, msg, nil, s.cfg.Timeout); err != nil {
 		return err
 	}
 	_ = conn.Quit()
@@ -90,9 +91,14 @@ func dial(ctx context.Context, c *gomail.Client) (*smtp.Client, error) {
 // after the content is written and before the final "." (see
 // kiosko.BulkMailer). reusable reports whether conn may carry another
 // message.
-func transact(ctx context.Context, conn *smtp.Client, msg *gomail.Msg, commit func() error) (reusable bool, err error) {
+func transact(ctx context.Context, conn *smtp.Client, msg *gomail.Msg, commit func() error, timeout time.Duration) (reusable bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return true, err
+	}
+	// The connection's deadline was set when it was dialled; a pooled
+	// connection needs a fresh one for every message.
+	if err := conn.UpdateDeadline(timeout); err != nil {
+		return false, classify(err)
 	}
 	from, err := msg.GetSender(false)
 	if err != nil {

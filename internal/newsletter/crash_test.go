@@ -56,7 +56,7 @@ func TestResumeAfterSIGKILL(t *testing.T) {
 	t.Parallel()
 	mp := mailpit.Start(t)
 	e := setup(t, mp.SMTPAddr)
-	const n = 2000
+	const n = 1000
 	emails := make([]string, n)
 	for i := range emails {
 		emails[i] = fmt.Sprintf("reader%04d@example.com", i)

@@ -19,7 +19,7 @@ type flakySMTP struct {
 	got      map[string]int
 }
 
-func startFlakySMTP(t *testing.T, refusals int) *flakySMTP {
+func startFlakySMTP(t testing.TB, refusals int) *flakySMTP {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

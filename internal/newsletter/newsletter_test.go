@@ -281,11 +281,11 @@ func TestPreviewSendsNothingAndFreezesNothing(t *testing.T) {
 	t.Parallel()
 	mp := mailpit.Start(t)
 	e := setup(t, mp.SMTPAddr)
-	m, err := e.n.Preview(context.Background(), "es", "editor@example.com", "Editora")
+	m, count, err := e.n.Preview(context.Background(), "es", "editor@example.com", "Editora")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(m.HTML, "El Congreso aprueba los presupuestos") || !strings.Contains(m.Subject, "El Kiosko") {
+	if count != 2 || !strings.Contains(m.HTML, "El Congreso aprueba los presupuestos") || !strings.Contains(m.Subject, "El Kiosko") {
 		t.Fatalf("preview %q", m.Subject)
 	}
 	if _, err := e.db.FindIssue(context.Background(), "es", e.n.Week(&kiosko.Edition{Timezone: "Europe/Madrid"}, now)); !kiosko.IsNotFound(err) {
@@ -294,7 +294,7 @@ func TestPreviewSendsNothingAndFreezesNothing(t *testing.T) {
 	if mp.Count(t) != 0 {
 		t.Fatal("preview sent mail")
 	}
-	_, err = e.n.Preview(context.Background(), "nope", "", "")
+	_, _, err = e.n.Preview(context.Background(), "nope", "", "")
 	if !errors.Is(err, err) || kiosko.ErrorCode(err) != kiosko.EINVALID {
 		t.Fatalf("unknown edition: %v", err)
 	}

@@ -10,6 +10,18 @@ import (
 	"github.com/kiosko/kiosko"
 )
 
+func BenchmarkSimulate1000(b *testing.B) {
+	ivs := Generate(GenConfig{Seed: 1, Days: 90, Honest: 1000})
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		if _, err := Run(context.Background(), ivs, Options{Settings: kiosko.DefaultReadingSettings()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+}
+
 func BenchmarkGenerate(b *testing.B) {
 	for b.Loop() {
 		Generate(GenConfig{Seed: 1, Days: 90, Honest: 1000})

@@ -25,14 +25,16 @@ import (
 // no person does (and which would only inflate the contested count).
 const DefaultMaxRetakes = 3
 
+// partSize is how many accounts share one queue and lease engine.
+const partSize = 128
+
 // Options tune a simulation.
 type Options struct {
 	Settings kiosko.ReadingSettings
 	// MaxRetakes per interval; 0 means DefaultMaxRetakes, negative none.
 	MaxRetakes int
-	// Workers simulate disjoint sets of accounts in parallel, each with its
-	// own Reading, lease engine and clock; seats never interact, so the
-	// result does not depend on it. 0 means GOMAXPROCS.
+	// Workers simulate parts of the accounts in parallel; seats never
+	// interact, so the result does not depend on it. 0 means GOMAXPROCS.
 	Workers int
 }
 
@@ -135,37 +137,57 @@ func Run(ctx context.Context, ivs []Interval, opt Options) (*Result, error) {
 		}
 		acctOf[i] = int32(a)
 	}
-	workers = max(1, min(workers, len(names)))
 	results := make([]AccountResult, len(names))
 
-	// Each worker gets every workers-th account and their intervals,
-	// sorted by start (then input order).
-	parts := make([][]int32, workers)
+	// Accounts are simulated in parts of partSize consecutive accounts,
+	// each with its own Reading, lease engine and clock, and one queue for
+	// every device of every account in it. Seats never interact, so this
+	// gives the same answer as one queue for everything, and keeps each
+	// part's working set in the CPU's cache.
+	nparts := (len(names) + partSize - 1) / partSize
+	parts := make([][]int32, nparts)
 	for i := range ivs {
-		w := int(acctOf[i]) % workers
-		parts[w] = append(parts[w], int32(i))
+		p := int(acctOf[i]) / partSize
+		parts[p] = append(parts[p], int32(i))
 	}
+	workers = max(1, min(workers, nparts))
 	var (
 		wg     sync.WaitGroup
-		events = make([]int64, workers)
-		errs   = make([]error, workers)
+		mu     sync.Mutex
+		events int64
+		first  error
+		todo   = make(chan []int32, nparts)
 	)
-	for w := range workers {
+	for _, p := range parts {
+		todo <- p
+	}
+	close(todo)
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sm := newSim(s, opt.MaxRetakes, ivs, acctOf, parts[w], results)
-			events[w], errs[w] = sm.run(ctx)
+			var n int64
+			var err error
+			for part := range todo {
+				if err == nil {
+					var k int64
+					k, err = newSim(s, opt.MaxRetakes, ivs, acctOf, part, results).run(ctx)
+					n += k
+				}
+			}
+			mu.Lock()
+			events += n
+			if err != nil && first == nil {
+				first = err
+			}
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	res := &Result{Accounts: make(map[string]*AccountResult, len(names))}
-	for w := range workers {
-		if errs[w] != nil {
-			return nil, errs[w]
-		}
-		res.Events += events[w]
+	if first != nil {
+		return nil, first
 	}
+	res := &Result{Accounts: make(map[string]*AccountResult, len(names)), Events: events}
 	for i, n := range names {
 		res.Accounts[n] = &results[i]
 	}

@@ -47,8 +47,8 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 // FrontView is the data of a front page.
 type FrontView struct {
 	Lead     *kiosko.Article   // the newest article, shown large
-	Top      []*kiosko.Article // the next ones, beside the lead
-	Under    []*kiosko.Article // two more, under the lead
+	Under    []*kiosko.Article // the next two, under the lead
+	Top      []*kiosko.Article // the next three, beside the lead
 	Rest     []*kiosko.Article
 	Articles []*kiosko.Article // every article, newest first
 }
@@ -70,10 +70,12 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 	if len(arts) > 0 {
 		v.Lead = arts[0]
 		rest := arts[1:]
-		n := min(len(rest), 3)
-		v.Top, rest = rest[:n], rest[n:]
-		n = min(len(rest), 2)
-		v.Under, v.Rest = rest[:n], rest[n:]
+		// Page order is newest first: lead, the two under it, then the
+		// column beside it.
+		n := min(len(rest), 2)
+		v.Under, rest = rest[:n], rest[n:]
+		n = min(len(rest), 3)
+		v.Top, v.Rest = rest[:n], rest[n:]
 	}
 	p := s.NewPage(r, ed.Lang)
 	p.Edition = ed

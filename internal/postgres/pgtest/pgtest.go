@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // DefaultURL is the local server of the dev machines (trust auth).
@@ -136,11 +137,11 @@ func DropReusable() error {
 // index; without the privilege it falls back to TRUNCATE.
 func empty(schema string) error {
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, AdminURL())
+	conn, err := admin(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(ctx)
+	defer conn.Release()
 	rows, err := conn.Query(ctx, `SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) FROM information_schema.tables
 		WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'`, schema)
 	if err != nil {
@@ -189,13 +190,43 @@ func newSchema(t testing.TB) string {
 
 func exec(sql string) error {
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, AdminURL())
+	pool, err := adminPool()
 	if err != nil {
 		return err
 	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, sql)
+	_, err = pool.Exec(ctx, sql)
 	return err
+}
+
+var (
+	poolOnce sync.Once
+	pool     *pgxpool.Pool
+	poolErr  error
+)
+
+// adminPool is one small pool per test binary for creating and emptying
+// schemas: a new connection costs more than the work it does.
+func adminPool() (*pgxpool.Pool, error) {
+	poolOnce.Do(func() {
+		cfg, err := pgxpool.ParseConfig(AdminURL())
+		if err != nil {
+			poolErr = err
+			return
+		}
+		cfg.MaxConns = 2
+		pool, poolErr = pgxpool.NewWithConfig(context.Background(), cfg)
+	})
+	return pool, poolErr
+}
+
+// admin takes one connection of the admin pool: emptying a schema runs a
+// multi-statement transaction that must stay on it.
+func admin(ctx context.Context) (*pgxpool.Conn, error) {
+	p, err := adminPool()
+	if err != nil {
+		return nil, err
+	}
+	return p.Acquire(ctx)
 }
 
 func schemaURL(t testing.TB, schema string) string {

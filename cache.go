@@ -1,0 +1,232 @@
+package kiosko
+
+import (
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Every heartbeat of every page asks who is signed in and which seat they
+// hold. Both answers change rarely, so they are kept for a short time in
+// memory instead of asking the database each time (BENCHMARKS.md has the
+// numbers).
+//
+// How stale an answer may be:
+//   - a session ended by Auth on this node (sign-out, password change, sign
+//     out everywhere else) stops working here at once: Auth forgets the
+//     account's cached sessions in the same call;
+//   - a session ended on another node sharing the database stays usable here
+//     for at most SessionCacheTTL (default 1 s), and so does an account row
+//     changed elsewhere (a role set from the command line);
+//   - a seat granted from the command line or another node is seen at once
+//     (only seats found are kept, never their absence); a seat revoked, or a
+//     sharing warning set or lifted elsewhere, is seen within SeatCacheTTL
+//     (default 1 s). Warnings set or lifted on this node are seen at once.
+const (
+	DefaultSessionCacheTTL = time.Second
+	DefaultSeatCacheTTL    = time.Second
+)
+
+// cacheTTL turns a setting into the TTL in force: 0 is def, negative is off.
+func cacheTTL(setting, def time.Duration) time.Duration {
+	if setting == 0 {
+		return def
+	}
+	return setting
+}
+
+// storeCaches are the caches of one store. They hang off the store rather
+// than off an Auth or a Reading, so every copy of an Auth (the API copies
+// one to name an app's device) and every Auth on the same store forget an
+// ended session together.
+type storeCaches struct {
+	sessions sessionCache
+	seats    seatCache
+}
+
+var cachesByStore sync.Map // Store -> *storeCaches
+
+// cachesOf returns the caches of store, or nil when it cannot have any (no
+// store, or a store type that cannot be a map key).
+func cachesOf(store any) *storeCaches {
+	if store == nil || !reflect.TypeOf(store).Comparable() {
+		return nil
+	}
+	if c, ok := cachesByStore.Load(store); ok {
+		return c.(*storeCaches)
+	}
+	c, _ := cachesByStore.LoadOrStore(store, &storeCaches{})
+	return c.(*storeCaches)
+}
+
+const cacheShards = 64
+
+// ttlCache is a map sharded over mutexes whose entries expire. Expired
+// entries are swept from a shard at most once per TTL, when it grows.
+type ttlCache[K comparable, V any] struct {
+	shards [cacheShards]ttlShard[K, V]
+}
+
+type ttlShard[K comparable, V any] struct {
+	mu      sync.RWMutex
+	m       map[K]cached[V]
+	sweepAt time.Time
+	_       [40]byte // keep shards on separate cache lines
+}
+
+type cached[V any] struct {
+	v  V
+	at time.Time // when it was read from the store (monotonic)
+}
+
+func (c *ttlCache[K, V]) get(shard uint64, k K, ttl time.Duration, now time.Time) (cached[V], bool) {
+	s := &c.shards[shard%cacheShards]
+	s.mu.RLock()
+	e, ok := s.m[k]
+	s.mu.RUnlock()
+	if !ok || now.Sub(e.at) >= ttl || now.Before(e.at) {
+		return cached[V]{}, false
+	}
+	return e, true
+}
+
+func (c *ttlCache[K, V]) put(shard uint64, k K, e cached[V], ttl time.Duration) {
+	s := &c.shards[shard%cacheShards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[K]cached[V])
+	}
+	if now := time.Now(); now.After(s.sweepAt) {
+		for k, old := range s.m {
+			if now.Sub(old.at) >= ttl {
+				delete(s.m, k)
+			}
+		}
+		s.sweepAt = now.Add(ttl)
+	}
+	s.m[k] = e
+}
+
+func (c *ttlCache[K, V]) delete(shard uint64, k K) {
+	s := &c.shards[shard%cacheShards]
+	s.mu.Lock()
+	delete(s.m, k)
+	s.mu.Unlock()
+}
+
+func hashInt(n int64) uint64 { return uint64(n) * 0x9E3779B97F4A7C15 >> 32 }
+
+func hashToken(h [32]byte) uint64 { return uint64(h[0]) | uint64(h[1])<<8 | uint64(h[2])<<16 }
+
+// sessionCache keeps live sessions with their accounts, by token hash.
+//
+// An account's sessions are forgotten by recording the account as revoked
+// at a new epoch: an entry is good only if its account was not revoked
+// after the entry's epoch, which is taken before the store is read. So a
+// lookup racing a sign-out can never put back what the sign-out ended.
+type sessionCache struct {
+	epoch   atomic.Uint64
+	entries ttlCache[[32]byte, sessionEntry]
+
+	mu      sync.Mutex
+	revoked map[int64]revocation // by account
+	// anyRevoked is set while revoked is not empty, so the common lookup
+	// takes no lock.
+	anyRevoked atomic.Bool
+	pruneAt    time.Time
+}
+
+type sessionEntry struct {
+	session Session
+	account Account
+	epoch   uint64
+}
+
+type revocation struct {
+	epoch uint64
+	at    time.Time
+}
+
+// snapshot is the epoch to record with an entry about to be read.
+func (c *sessionCache) snapshot() uint64 { return c.epoch.Load() }
+
+func (c *sessionCache) get(hash [32]byte, ttl time.Duration) (sessionEntry, bool) {
+	e, ok := c.entries.get(hashToken(hash), hash, ttl, time.Now())
+	if !ok {
+		return sessionEntry{}, false
+	}
+	if c.anyRevoked.Load() {
+		c.mu.Lock()
+		r, revoked := c.revoked[e.v.account.ID]
+		c.mu.Unlock()
+		if revoked && r.epoch > e.v.epoch {
+			return sessionEntry{}, false
+		}
+	}
+	return e.v, true
+}
+
+func (c *sessionCache) put(hash [32]byte, e sessionEntry, at time.Time, ttl time.Duration) {
+	c.entries.put(hashToken(hash), hash, cached[sessionEntry]{v: e, at: at}, ttl)
+}
+
+func (c *sessionCache) forget(hash [32]byte) { c.entries.delete(hashToken(hash), hash) }
+
+// revoke makes every cached session of the account stale. Call it after
+// the store has ended the sessions.
+func (c *sessionCache) revoke(accountID int64) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.revoked == nil {
+		c.revoked = make(map[int64]revocation)
+	}
+	c.revoked[accountID] = revocation{epoch: c.epoch.Add(1), at: now}
+	c.anyRevoked.Store(true)
+	// A revocation matters only to entries read before it, and those
+	// expire within the longest TTL in use; a minute is far beyond it.
+	if now.After(c.pruneAt) {
+		for id, r := range c.revoked {
+			if now.Sub(r.at) > time.Minute {
+				delete(c.revoked, id)
+			}
+		}
+		c.pruneAt = now.Add(time.Minute)
+		c.anyRevoked.Store(len(c.revoked) > 0)
+	}
+}
+
+// seatCache keeps the seat each account holds, by account. A generation
+// counter, bumped when this node sets or lifts a warning, makes every entry
+// stale at once.
+type seatCache struct {
+	gen     atomic.Uint64
+	entries ttlCache[int64, seatEntry]
+}
+
+type seatEntry struct {
+	seat  Seat
+	gen   uint64
+	clock time.Time // the Reading's clock when read: a simulated clock that moves on makes it stale
+}
+
+func (c *seatCache) get(accountID int64, ttl time.Duration, clock time.Time) (Seat, bool) {
+	e, ok := c.entries.get(hashInt(accountID), accountID, ttl, time.Now())
+	if !ok || e.v.gen != c.gen.Load() {
+		return Seat{}, false
+	}
+	// Whether a subscription grants a seat depends on the time asked about.
+	if d := clock.Sub(e.v.clock); d < 0 || d >= ttl {
+		return Seat{}, false
+	}
+	return e.v.seat, true
+}
+
+func (c *seatCache) put(accountID int64, e seatEntry, at time.Time, ttl time.Duration) {
+	c.entries.put(hashInt(accountID), accountID, cached[seatEntry]{v: e, at: at}, ttl)
+}
+
+// invalidate makes every cached seat stale.
+func (c *seatCache) invalidate() { c.gen.Add(1) }

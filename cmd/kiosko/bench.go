@@ -1,0 +1,377 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/bench"
+	kredis "github.com/kiosko/kiosko/internal/redis"
+)
+
+// benchOptions are the flags of kiosko bench.
+type benchOptions struct {
+	duration    time.Duration
+	warmup      time.Duration
+	connections int
+	seats       int
+	rounds      int
+	redisURL    string
+	streams     int
+	takeovers   int
+	leases      int
+	parts       string
+	cpuProfile  string
+	uncached    bool
+	tiny        bool
+}
+
+const benchUsage = `kiosko bench [--duration 10s] [--connections 64] [--seats 2000] [--redis URL] [--tiny]
+
+Measures, in one run on this machine, on 127.0.0.1 only:
+  heartbeat  a bare net/http JSON handler (the ceiling) against kiosko's real
+             POST /api/v1/reading/heartbeat (in-memory engine, and Redis when
+             --redis or KIOSKO_REDIS_URL is given and answers): requests/s,
+             p50, p99 and the ratio kiosko/bare
+  memory     bytes per held lease at --leases leases, in memory and in Redis
+  push       --streams open event streams; takeover-to-"displaced" latency
+             over --takeovers takeovers; memory per open stream
+`
+
+func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("kiosko bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	var o benchOptions
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measuring time of each heartbeat run")
+	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each heartbeat run")
+	fs.IntVar(&o.connections, "connections", 64, "keep-alive connections of the load generator")
+	fs.IntVar(&o.seats, "seats", 2000, "reader accounts, each with a Digital seat and a session; connections take turns over their own")
+	fs.IntVar(&o.rounds, "rounds", 3, "bare and kiosko runs alternate this many times; the median round is reported")
+	fs.StringVar(&o.redisURL, "redis", os.Getenv("KIOSKO_REDIS_URL"), "Redis URL: also measure the Redis engine (env KIOSKO_REDIS_URL)")
+	fs.IntVar(&o.streams, "streams", 10000, "open event streams for the push measurement")
+	fs.IntVar(&o.takeovers, "takeovers", 2000, "takeovers timed for the push measurement")
+	fs.IntVar(&o.leases, "leases", 1_000_000, "held leases for the memory measurement")
+	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-memory heartbeat runs to this file")
+	fs.BoolVar(&o.uncached, "uncached", true, "also measure kiosko with its session and seat caches off (each heartbeat reads the database)")
+	fs.BoolVar(&o.tiny, "tiny", false, "a run of a few hundred milliseconds that only checks everything works (CI)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	if o.tiny {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		tiny := map[string]func(){
+			"duration":    func() { o.duration = 100 * time.Millisecond },
+			"warmup":      func() { o.warmup = 20 * time.Millisecond },
+			"connections": func() { o.connections = 4 },
+			"seats":       func() { o.seats = 16 },
+			"rounds":      func() { o.rounds = 1 },
+			"streams":     func() { o.streams = 20 },
+			"takeovers":   func() { o.takeovers = 10 },
+			"leases":      func() { o.leases = 2000 },
+			"uncached":    func() { o.uncached = false },
+		}
+		for name, f := range tiny {
+			if !set[name] {
+				f()
+			}
+		}
+	}
+	if o.connections <= 0 || o.seats <= 0 || o.rounds <= 0 || o.duration <= 0 {
+		return errors.New("bench: --connections, --seats, --rounds and --duration must be positive")
+	}
+	if o.duration > 10*time.Minute {
+		return errors.New("bench: --duration is at most 10m")
+	}
+	parts := map[string]bool{}
+	for _, p := range strings.Split(o.parts, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "heartbeat", "memory", "push":
+			parts[p] = true
+		case "":
+		default:
+			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push)", p)
+		}
+	}
+	raiseFileLimit(o.streams*2 + 4*o.connections + 1024)
+
+	b := &benchRun{o: o, out: stdout, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	fmt.Fprintf(stdout, "kiosko bench: %s\n\n", bench.Machine())
+	if o.redisURL != "" {
+		if err := pingRedis(ctx, o.redisURL); err != nil {
+			fmt.Fprintf(stdout, "Redis at %s does not answer (%v): measuring the in-memory engine only\n\n", redactURL(o.redisURL), err)
+			o.redisURL, b.o.redisURL = "", ""
+		}
+	}
+	if parts["heartbeat"] {
+		if err := b.heartbeat(ctx); err != nil {
+			return err
+		}
+	}
+	if parts["memory"] {
+		if err := b.memory(ctx); err != nil {
+			return err
+		}
+	}
+	if parts["push"] {
+		if err := b.push(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchRun carries one bench command through its parts.
+type benchRun struct {
+	o   benchOptions
+	out io.Writer
+	log *slog.Logger
+}
+
+// raiseFileLimit lets one process hold both ends of every connection.
+func raiseFileLimit(want int) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= uint64(want) {
+		return
+	}
+	lim.Cur = uint64(want)
+	if lim.Max < lim.Cur {
+		lim.Max = lim.Cur // only root may; otherwise the next call fails and the push part says so
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+}
+
+func pingRedis(ctx context.Context, url string) error {
+	c, err := kredis.NewClient(url)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return c.Ping(ctx).Err()
+}
+
+// benchServer is a real kiosko Main on 127.0.0.1:0 with a temporary data
+// directory and readers made straight in its store.
+type benchServer struct {
+	m       *Main
+	dir     string
+	prefix  string // Redis key prefix, removed at the end
+	readers []benchReader
+}
+
+// benchReader is an account with a Digital seat and a session.
+type benchReader struct {
+	account *kiosko.Account
+	token   string
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// startServer starts kiosko with the in-memory engine, or Redis when
+// redisURL is set, and readers accounts signed in on one device each.
+func (b *benchRun) startServer(ctx context.Context, redisURL string, readers int) (*benchServer, error) {
+	dir, err := os.MkdirTemp("", "kiosko-bench-*")
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(flag.NewFlagSet("bench", flag.ContinueOnError), nil)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cfg.Addr, cfg.Data, cfg.DatabaseURL, cfg.SeedDemo = "127.0.0.1:0", dir, "", false
+	cfg.SMTPAddr, cfg.StripeKey, cfg.PublicURL, cfg.LogLevel = "", "", "", "error"
+	cfg.NewsletterDay = "off"
+	cfg.RedisURL = redisURL
+	s := &benchServer{dir: dir}
+	if redisURL != "" {
+		// Keys of their own, so a bench never touches a running site's.
+		s.prefix = "kbench" + randomHex(4) + ":"
+		cfg.RedisPrefix = s.prefix
+	}
+	s.m = NewMain(cfg, b.log)
+	if err := s.m.Run(ctx); err != nil {
+		s.close()
+		return nil, fmt.Errorf("bench: start kiosko: %w", err)
+	}
+	if err := s.addReaders(ctx, readers); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// addReaders creates n accounts with a Digital subscription (one seat each)
+// and a session on a device of their own.
+func (s *benchServer) addReaders(ctx context.Context, n int) error {
+	now := time.Now().UTC()
+	tag := randomHex(3)
+	for i := len(s.readers); i < n; i++ {
+		a := &kiosko.Account{Email: fmt.Sprintf("reader%d-%s@bench.invalid", i, tag), Name: "Bench reader",
+			PasswordHash: "bench: never signs in with a password", Role: kiosko.RoleReader, Lang: kiosko.LangSpanish,
+			PasswordChangedAt: now, CreatedAt: now}
+		if err := s.m.Store.CreateAccount(ctx, a); err != nil {
+			return fmt.Errorf("bench: create account: %w", err)
+		}
+		sub := &kiosko.Subscription{OwnerID: a.ID, PlanCode: kiosko.PlanDigital, Status: kiosko.StatusActive, Seats: 1, PriceCents: 999,
+			Currency: "EUR", Provider: kiosko.ProviderManual, CurrentPeriodEnd: now.AddDate(1, 0, 0), CreatedAt: now}
+		if err := s.m.Store.CreateSubscription(ctx, sub); err != nil {
+			return fmt.Errorf("bench: create subscription: %w", err)
+		}
+		res, err := s.m.Auth.StartSession(ctx, a, kiosko.Client{DeviceName: "Bench on Linux", UserAgent: "kiosko-bench"})
+		if err != nil {
+			return fmt.Errorf("bench: sign in: %w", err)
+		}
+		s.readers = append(s.readers, benchReader{account: a, token: res.Token})
+	}
+	return nil
+}
+
+// signIn starts one more session of reader i, on another device.
+func (s *benchServer) signIn(ctx context.Context, i int) (string, error) {
+	res, err := s.m.Auth.StartSession(ctx, s.readers[i].account, kiosko.Client{DeviceName: "Bench phone", UserAgent: "kiosko-bench"})
+	if err != nil {
+		return "", fmt.Errorf("bench: sign in: %w", err)
+	}
+	return res.Token, nil
+}
+
+func (s *benchServer) close() {
+	if s.m != nil {
+		s.m.Close()
+	}
+	if s.prefix != "" && s.m != nil && s.m.Config.RedisURL != "" {
+		if c, err := kredis.NewClient(s.m.Config.RedisURL); err == nil {
+			_, _ = bench.DeleteKeys(context.Background(), c, s.prefix)
+			c.Close()
+		}
+	}
+	os.RemoveAll(s.dir)
+}
+
+// heartbeat measures the bare handler and kiosko's heartbeat side by side.
+func (b *benchRun) heartbeat(ctx context.Context) error {
+	o := b.o
+	bare, err := bench.Serve(bench.BareHandler())
+	if err != nil {
+		return err
+	}
+	defer bare.Close()
+	body := []byte(`{"active":true}`)
+	bareLoad := bench.Load{Name: "bare net/http handler", Addr: bare.Addr, Connections: o.connections, Warmup: o.warmup, Duration: o.duration,
+		Request: func(int) [][]byte { return [][]byte{bench.PostJSON(bare.Addr, "/api/v1/reading/heartbeat", "", body)} }}
+
+	type engine struct {
+		name, redis string
+		uncached    bool
+	}
+	engines := []engine{{name: "kiosko heartbeat, in-memory engine"}}
+	if o.uncached {
+		engines = append(engines, engine{name: "kiosko heartbeat, in-memory, caches off", uncached: true})
+	}
+	if o.redisURL != "" {
+		engines = append(engines, engine{name: "kiosko heartbeat, Redis engine", redis: o.redisURL})
+		if o.uncached {
+			engines = append(engines, engine{name: "kiosko heartbeat, Redis, caches off", redis: o.redisURL, uncached: true})
+		}
+	}
+	fmt.Fprintf(b.out, "Heartbeat: %d connections, %v per run (after %v warm-up), %d seats, median of %d alternating rounds\n",
+		o.connections, o.duration, o.warmup, o.seats, o.rounds)
+	var profile *os.File
+	if o.cpuProfile != "" {
+		if profile, err = os.Create(o.cpuProfile); err != nil {
+			return err
+		}
+		defer profile.Close()
+	}
+	var pairs []bench.Pair
+	for _, e := range engines {
+		s, err := b.startServer(ctx, e.redis, o.seats)
+		if err != nil {
+			return err
+		}
+		if e.uncached {
+			s.m.Auth.Settings.SessionCacheTTL = -1
+			s.m.Reading.SeatCacheTTL = -1
+		}
+		addr := s.m.Addr()
+		load := bench.Load{Name: e.name, Addr: addr, Connections: o.connections, Warmup: o.warmup, Duration: o.duration,
+			Request: func(c int) [][]byte {
+				// Each connection takes turns over sessions no other connection uses.
+				var reqs [][]byte
+				for i := c % len(s.readers); i < len(s.readers); i += o.connections {
+					reqs = append(reqs, bench.PostJSON(addr, "/api/v1/reading/heartbeat", s.readers[i].token, body))
+				}
+				return reqs
+			}}
+		profiled := profile != nil && e.redis == "" && !e.uncached
+		// Bare and kiosko runs alternate, so a change in the machine's
+		// load hits both alike.
+		var bares, kioskos []*bench.Result
+		for round := 0; round < o.rounds; round++ {
+			r, err := bench.Run(ctx, bareLoad)
+			if err != nil {
+				s.close()
+				return err
+			}
+			bares = append(bares, r)
+			if profiled {
+				if err := pprof.StartCPUProfile(profile); err != nil {
+					s.close()
+					return err
+				}
+			}
+			r, err = bench.Run(ctx, load)
+			if profiled {
+				pprof.StopCPUProfile()
+				profiled = false // one profile per file
+			}
+			if err != nil {
+				s.close()
+				return err
+			}
+			kioskos = append(kioskos, r)
+		}
+		s.close()
+		p := bench.Pair{Bare: bench.Median(bares), Kiosko: bench.Median(kioskos)}
+		if p.Kiosko.Errors > 0 {
+			return fmt.Errorf("bench: %s: %d answers were not 200 (%v)", e.name, p.Kiosko.Errors, p.Kiosko.Statuses)
+		}
+		pairs = append(pairs, p)
+		runtime.GC()
+	}
+	bench.PrintPairs(b.out, pairs)
+	fmt.Fprintln(b.out)
+	return nil
+}
+
+func (b *benchRun) memory(ctx context.Context) error { return nil }
+
+func (b *benchRun) push(ctx context.Context) error { return nil }
