@@ -136,6 +136,7 @@ type sessionCache struct {
 	// takes no lock.
 	anyRevoked atomic.Bool
 	pruneAt    time.Time
+	maxTTL     atomic.Int64 // the longest TTL an entry was put with
 }
 
 type sessionEntry struct {
@@ -169,6 +170,9 @@ func (c *sessionCache) get(hash [32]byte, ttl time.Duration) (sessionEntry, bool
 }
 
 func (c *sessionCache) put(hash [32]byte, e sessionEntry, at time.Time, ttl time.Duration) {
+	if int64(ttl) > c.maxTTL.Load() {
+		c.maxTTL.Store(int64(ttl))
+	}
 	c.entries.put(hashToken(hash), hash, cached[sessionEntry]{v: e, at: at}, ttl)
 }
 
@@ -186,10 +190,11 @@ func (c *sessionCache) revoke(accountID int64) {
 	c.revoked[accountID] = revocation{epoch: c.epoch.Add(1), at: now}
 	c.anyRevoked.Store(true)
 	// A revocation matters only to entries read before it, and those
-	// expire within the longest TTL in use; a minute is far beyond it.
+	// expire within the longest TTL in use.
 	if now.After(c.pruneAt) {
+		keep := max(time.Minute, 2*time.Duration(c.maxTTL.Load()))
 		for id, r := range c.revoked {
-			if now.Sub(r.at) > time.Minute {
+			if now.Sub(r.at) > keep {
 				delete(c.revoked, id)
 			}
 		}

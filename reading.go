@@ -101,11 +101,57 @@ func (r *Reading) Record(events ...LeaseEvent) {
 // Seat returns the seat the account holds in a subscription that grants
 // access now. ENOTFOUND when it holds none.
 func (r *Reading) Seat(ctx context.Context, accountID int64) (*Seat, error) {
-	if r.SeatOf != nil {
-		return r.SeatOf(ctx, accountID)
-	}
-	seat, _, err := r.Store.FindSeatForAccount(ctx, accountID, r.Clock.Now())
+	seat, _, err := r.seat(ctx, accountID, false)
 	return seat, err
+}
+
+// seat is Seat. Only heartbeats, the one call a page makes again and again,
+// take the seat from the cache (cached true; cache.go says how stale it may
+// be); every other call reads the store, so a page shows a change made
+// elsewhere at once, and refreshes the cache. fresh is true when the store
+// was read.
+func (r *Reading) seat(ctx context.Context, accountID int64, cached bool) (seat *Seat, fresh bool, err error) {
+	if r.SeatOf != nil {
+		seat, err := r.SeatOf(ctx, accountID)
+		return seat, true, err
+	}
+	now := r.Clock.Now()
+	cache, ttl := r.seatCache()
+	if cache == nil {
+		seat, _, err := r.Store.FindSeatForAccount(ctx, accountID, now)
+		return seat, true, err
+	}
+	if cached {
+		if s, ok := cache.get(accountID, ttl, now); ok {
+			return &s, false, nil
+		}
+	}
+	readAt, gen := time.Now(), cache.gen.Load()
+	seat, _, err = r.Store.FindSeatForAccount(ctx, accountID, now)
+	if err == nil {
+		cache.put(accountID, seatEntry{seat: *seat, gen: gen, clock: now}, readAt, ttl)
+	}
+	return seat, true, err
+}
+
+// seatCache returns the seat cache and its TTL, or nil when caching is off.
+func (r *Reading) seatCache() (*seatCache, time.Duration) {
+	ttl := cacheTTL(r.SeatCacheTTL, DefaultSeatCacheTTL)
+	if ttl <= 0 {
+		return nil, 0
+	}
+	if c := cachesOf(r.Store); c != nil {
+		return &c.seats, ttl
+	}
+	return nil, 0
+}
+
+// seatsChanged makes the cached seats stale after this node set or lifted
+// a warning.
+func (r *Reading) seatsChanged() {
+	if c := cachesOf(r.Store); c != nil {
+		c.seats.invalidate()
+	}
 }
 
 var paywalled = ReadingStatus{Status: ReadingPaywall}
@@ -115,7 +161,7 @@ func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool)
 	if a.Access == AccessFree {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
-	seat, err := r.Seat(ctx, rd.Account.ID)
+	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
 	if IsNotFound(err) {
 		return paywalled, nil
 	} else if err != nil {
@@ -127,7 +173,7 @@ func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool)
 	if err != nil {
 		return r.failOpen(seat, "claim", err), nil
 	}
-	warned := r.warning(ctx, seat, now)
+	warned := r.warning(ctx, seat, fresh, now)
 	if !res.Granted {
 		r.metrics().Conflicts.Add(1)
 		r.Record(LeaseEvent{Kind: EventConflict, SeatID: seat.ID, AccountID: rd.Account.ID, Device: rd.DeviceID, OtherDevice: res.Holder.Device, At: now})
@@ -141,7 +187,7 @@ func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool)
 
 // Heartbeat keeps the device's lease alive while its page is visible.
 func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (ReadingStatus, error) {
-	seat, err := r.Seat(ctx, rd.Account.ID)
+	seat, fresh, err := r.seat(ctx, rd.Account.ID, true)
 	if IsNotFound(err) {
 		return paywalled, nil
 	} else if err != nil {
@@ -153,7 +199,7 @@ func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (Readin
 	if err != nil {
 		return r.failOpen(seat, "heartbeat", err), nil
 	}
-	warned := r.warning(ctx, seat, now)
+	warned := r.warning(ctx, seat, fresh, now)
 	if !res.Granted {
 		return ReadingStatus{Status: ReadingDisplaced, Other: other(res.Holder), SharingWarning: warned, Seat: seat}, nil
 	}
@@ -167,7 +213,7 @@ func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bo
 	if a != nil && a.Access == AccessFree {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
-	seat, err := r.Seat(ctx, rd.Account.ID)
+	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
 	if IsNotFound(err) {
 		return paywalled, nil
 	} else if err != nil {
@@ -199,7 +245,7 @@ func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bo
 			}
 		}
 	}
-	st.SharingWarning = r.warning(ctx, seat, now)
+	st.SharingWarning = r.warning(ctx, seat, fresh, now)
 	return st, nil
 }
 
@@ -236,18 +282,24 @@ func (r *Reading) Holder(ctx context.Context, accountID int64) (Lease, bool) {
 // Warned reports whether the account's seat is under sharing warning; every
 // page shows the banner while it is.
 func (r *Reading) Warned(ctx context.Context, accountID int64) bool {
-	seat, err := r.Seat(ctx, accountID)
+	seat, fresh, err := r.seat(ctx, accountID, false)
 	if err != nil {
 		return false
 	}
-	return r.warning(ctx, seat, r.Clock.Now())
+	return r.warning(ctx, seat, fresh, r.Clock.Now())
 }
 
 // warning reads the seat's warning, lifting it after the quiet period.
 // With a store, the seat row read on this request is the truth (so a
 // warning an admin lifted from the command line ends at once on every
-// node); the engine follows it.
-func (r *Reading) warning(ctx context.Context, seat *Seat, now time.Time) bool {
+// node); the engine follows it. A seat from the cache (fresh false) that
+// has no warning needs no word with the engine: the engine was brought in
+// line when the seat was read, and a warning this node sets makes the cache
+// stale. That saves a round trip to Redis on most heartbeats.
+func (r *Reading) warning(ctx context.Context, seat *Seat, fresh bool, now time.Time) bool {
+	if r.Store != nil && !fresh && seat.SharingWarning == nil {
+		return false
+	}
 	w, err := r.Leases.Warning(ctx, seat.ID)
 	if err != nil {
 		return seat.SharingWarning != nil
@@ -301,6 +353,7 @@ func (r *Reading) setWarning(ctx context.Context, seat *Seat, accountID int64, d
 		if err := r.Store.SetSeatWarning(ctx, seat.ID, &now); err != nil {
 			r.log().Error("store sharing warning", "seat", seat.ID, "err", err)
 		}
+		r.seatsChanged()
 	}
 	r.Record(LeaseEvent{Kind: EventWarningSet, SeatID: seat.ID, AccountID: accountID, Device: device, At: now})
 	r.publish(ctx, Notice{Kind: NoticeSharingWarning, AccountID: accountID, Seat: seat.ID})
@@ -332,7 +385,9 @@ func (r *Reading) clearSeat(ctx context.Context, seat, accountID int64, reason s
 		return fmt.Errorf("clear warning: %w", err)
 	}
 	if r.Store != nil {
-		if err := r.Store.SetSeatWarning(ctx, seat, nil); err != nil {
+		err := r.Store.SetSeatWarning(ctx, seat, nil)
+		r.seatsChanged()
+		if err != nil {
 			return fmt.Errorf("clear warning: %w", err)
 		}
 	}
