@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/mailpit"
 	"github.com/kiosko/kiosko/internal/password"
@@ -288,5 +290,74 @@ func TestSecurityBaseline(t *testing.T) {
 	}
 	if code, body := b.get("/no/such/page"); code != 404 || !strings.Contains(body, "<html") {
 		t.Errorf("unknown page: %d", code)
+	}
+}
+
+// TestEmptyPublication starts without demo content.
+func TestEmptyPublication(t *testing.T) {
+	m := startMain(t, "--seed-demo=false")
+	eds, err := m.Store.FindEditions(context.Background())
+	if err != nil || len(eds) != 2 {
+		t.Fatalf("editions: %v %v", eds, err)
+	}
+	arts, _ := m.Store.FindArticles(context.Background(), kioskoFilter(""))
+	if len(arts) != 0 {
+		t.Fatalf("--seed-demo=false seeded %d articles", len(arts))
+	}
+	if _, err := m.Store.FindAccountByEmail(context.Background(), "digital@kiosko.test"); err == nil {
+		t.Fatal("--seed-demo=false created demo accounts")
+	}
+	if code, _ := newBrowser(t, m).get("/es/"); code != 200 {
+		t.Fatalf("empty front page: %d", code)
+	}
+}
+
+// TestLeaseEventsAndDevicesStored checks that the reading rule's steps are
+// stored durably and that devices keep only truncated addresses.
+func TestLeaseEventsAndDevicesStored(t *testing.T) {
+	m := startMain(t)
+	ctx := context.Background()
+	article := subscriberArticle(t, m.URL())
+	a := signInAPI(t, m.URL(), "digital@kiosko.test", demo.Password, "device-events-a")
+	b := signInAPI(t, m.URL(), "digital@kiosko.test", demo.Password, "device-events-b")
+	for _, step := range []struct {
+		path, tok string
+		want      int
+	}{
+		{"/api/v1/reading/claim", a, 200},
+		{"/api/v1/reading/claim", b, 409},
+		{"/api/v1/reading/takeover", b, 200},
+	} {
+		if code, out := call(t, "POST", m.URL()+step.path, step.tok, map[string]any{"article": article}); code != step.want {
+			t.Fatalf("%s: %d %v", step.path, code, out)
+		}
+	}
+	acct, _ := m.Store.FindAccountByEmail(ctx, "digital@kiosko.test")
+	want := map[string]bool{"claim": false, "conflict": false, "takeover_contested": false}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		evs, err := m.Store.FindLeaseEvents(ctx, kiosko.LeaseEventFilter{AccountID: acct.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if _, ok := want[e.Kind]; ok && e.SeatID != 0 && e.Device != "" && !e.At.IsZero() {
+				want[e.Kind] = true
+			}
+		}
+		if want["claim"] && want["conflict"] && want["takeover_contested"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lease events not stored: %v", want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d, err := m.Store.FindDevice(ctx, acct.ID, "device-events-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.IP != "127.0.0.0/24" {
+		t.Fatalf("device address stored as %q, want the /24", d.IP)
 	}
 }
