@@ -212,6 +212,10 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if err := s.Store.UpsertDevice(ctx, &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}); err != nil {
 		return nil, fmt.Errorf("sign in: device: %w", err)
 	}
+	if c := cachesOf(s.Store); c != nil { // the device may have a new name
+		k := deviceKey{account: a.ID, device: deviceID}
+		c.devices.delete(k.hash(), k)
+	}
 	token := NewToken()
 	sess := &Session{TokenHash: HashToken(token), AccountID: a.ID, DeviceID: deviceID, CreatedAt: now, LastSeenAt: now,
 		IdleExpiry: now.Add(s.Settings.SessionIdle), ExpiresAt: now.Add(s.Settings.SessionAbsolute)}
@@ -303,6 +307,45 @@ func (s *Auth) forgetSessions(accountID int64) {
 	if c := cachesOf(s.Store); c != nil {
 		c.sessions.revoke(accountID)
 	}
+}
+
+// Reader is the signed-in device of id asking to read, named as its device
+// list shows it (no name when the device is unknown), so the other device's
+// interstitial says who has the lease. Heartbeats need it on every call, so
+// the name is kept as long as a session is (SessionCacheTTL); a sign-in
+// that renames the device is seen at once on this node.
+func (s *Auth) Reader(ctx context.Context, id *Identity) (Reader, error) {
+	rd := Reader{Account: id.Account, DeviceID: id.Session.DeviceID}
+	var err error
+	rd.DeviceName, err = s.deviceName(ctx, id)
+	return rd, err
+}
+
+func (s *Auth) deviceName(ctx context.Context, id *Identity) (string, error) {
+	key := deviceKey{account: id.Account.ID, device: id.Session.DeviceID}
+	ttl := s.sessionCacheTTL()
+	var cache *ttlCache[deviceKey, string]
+	if ttl > 0 {
+		if c := cachesOf(s.Store); c != nil {
+			cache = &c.devices
+		}
+	}
+	if cache != nil {
+		if e, ok := cache.get(key.hash(), key, ttl, time.Now()); ok {
+			return e.v, nil
+		}
+	}
+	readAt := time.Now()
+	dev, err := s.Store.FindDevice(ctx, key.account, key.device)
+	if IsNotFound(err) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("device name: %w", err)
+	}
+	if cache != nil {
+		cache.put(key.hash(), key, cached[string]{v: dev.Name, at: readAt}, ttl)
+	}
+	return dev.Name, nil
 }
 
 // SignOut ends one session.

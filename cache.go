@@ -43,6 +43,20 @@ func cacheTTL(setting, def time.Duration) time.Duration {
 type storeCaches struct {
 	sessions sessionCache
 	seats    seatCache
+	devices  ttlCache[deviceKey, string] // device names
+}
+
+type deviceKey struct {
+	account int64
+	device  string
+}
+
+func (k deviceKey) hash() uint64 {
+	h := hashInt(k.account)
+	if n := len(k.device); n > 0 {
+		h ^= uint64(k.device[n-1])
+	}
+	return h
 }
 
 var cachesByStore sync.Map // Store -> *storeCaches

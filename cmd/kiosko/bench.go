@@ -58,7 +58,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measuring time of each heartbeat run")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured load before each heartbeat run")
 	fs.IntVar(&o.connections, "connections", 64, "keep-alive connections of the load generator")
-	fs.IntVar(&o.seats, "seats", 2000, "reader accounts, each with a Digital seat and a session; connections take turns over their own")
+	fs.IntVar(&o.seats, "seats", 2000, "reader accounts, each with a Digital seat and a session (at least --connections: each connection heartbeats its own)")
 	fs.IntVar(&o.rounds, "rounds", 3, "bare and kiosko runs alternate this many times; the median round is reported")
 	fs.StringVar(&o.redisURL, "redis", os.Getenv("KIOSKO_REDIS_URL"), "Redis URL: also measure the Redis engine (env KIOSKO_REDIS_URL)")
 	fs.IntVar(&o.streams, "streams", 10000, "open event streams for the push measurement")
@@ -100,6 +100,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if o.duration > 10*time.Minute {
 		return errors.New("bench: --duration is at most 10m")
 	}
+	o.seats = max(o.seats, o.connections)
 	parts := map[string]bool{}
 	for _, p := range strings.Split(o.parts, ",") {
 		switch p = strings.TrimSpace(p); p {
@@ -324,12 +325,9 @@ func (b *benchRun) heartbeat(ctx context.Context) error {
 		addr := s.m.Addr()
 		load := bench.Load{Name: e.name, Addr: addr, Connections: o.connections, Warmup: o.warmup, Duration: o.duration,
 			Request: func(c int) [][]byte {
-				// Each connection takes turns over sessions no other connection uses.
-				var reqs [][]byte
-				for i := c % len(s.readers); i < len(s.readers); i += o.connections {
-					reqs = append(reqs, bench.PostJSON(addr, "/api/v1/reading/heartbeat", s.readers[i].token, body))
-				}
-				return reqs
+				// Each connection is one reader's page, heartbeating its own
+				// session on its own seat.
+				return [][]byte{bench.PostJSON(addr, "/api/v1/reading/heartbeat", s.readers[c%len(s.readers)].token, body)}
 			}}
 		profiled := profile != nil && e.redis == "" && !e.uncached
 		// Bare and kiosko runs alternate, so a change in the machine's

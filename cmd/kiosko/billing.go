@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/billing"
@@ -27,4 +29,25 @@ func newBilling(cfg *Config, d *httpx.Deps) (*kiosko.Billing, error) {
 	}
 	return &kiosko.Billing{Store: d.Store, Plans: d.Plans, Provider: provider, Clock: d.Clock, Reading: d.Reading,
 		Mail: web.NewBillingMail(d), Log: d.Log}, nil
+}
+
+// clearOwnerWarning lifts the sharing warning of a subscription's owner
+// seat once another person holds a seat of it, as an accepted invitation
+// does on the site: `kiosko seat add` calls it. The server follows the
+// database, so a running server lifts the banner at the next request.
+func clearOwnerWarning(ctx context.Context, store kiosko.Store, sub *kiosko.Subscription, now time.Time) error {
+	seats, err := store.FindSeats(ctx, sub.ID)
+	if err != nil {
+		return err
+	}
+	for _, s := range seats {
+		if s.Position != 1 || s.SharingWarning == nil {
+			continue
+		}
+		if err := store.SetSeatWarning(ctx, s.ID, nil); err != nil {
+			return err
+		}
+		return store.AppendLeaseEvents(ctx, []kiosko.LeaseEvent{{Kind: kiosko.EventWarningCleared, SeatID: s.ID, AccountID: sub.OwnerID, Reason: "upgrade", At: now}})
+	}
+	return nil
 }

@@ -3,12 +3,15 @@ package main
 import (
 	"flag"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/httpx"
 	"github.com/kiosko/kiosko/internal/i18n"
+	"github.com/kiosko/kiosko/internal/sqlite"
 )
 
 func TestNewBillingPicksTheProvider(t *testing.T) {
@@ -55,5 +58,37 @@ func TestStripeSettingsAreCheckedAndRedacted(t *testing.T) {
 	fs.SetOutput(io.Discard)
 	if _, err := parseConfig(fs, []string{"--stripe-api-url", "localhost:12111"}); err == nil {
 		t.Error("a Stripe API URL without a scheme was accepted")
+	}
+}
+
+func TestClearOwnerWarningAfterSeatAdd(t *testing.T) {
+	ctx := t.Context()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "kiosko.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	owner := &kiosko.Account{Email: "o@example.com", PasswordHash: "x", Role: kiosko.RoleReader, Lang: "es", PasswordChangedAt: now, CreatedAt: now}
+	if err := store.CreateAccount(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	sub := &kiosko.Subscription{OwnerID: owner.ID, PlanCode: kiosko.PlanPremium, Status: kiosko.StatusActive, Seats: 2, Provider: kiosko.ProviderManual, CurrentPeriodEnd: now.AddDate(0, 1, 0), CreatedAt: now}
+	if err := store.CreateSubscription(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	seat, _, _ := store.FindSeatForAccount(ctx, owner.ID, now)
+	if err := store.SetSeatWarning(ctx, seat.ID, &now); err != nil {
+		t.Fatal(err)
+	}
+	if err := clearOwnerWarning(ctx, store, sub, now); err != nil {
+		t.Fatal(err)
+	}
+	if seat, _ = store.FindSeatByID(ctx, seat.ID); seat.SharingWarning != nil {
+		t.Error("the owner's warning stays")
+	}
+	evs, _ := store.FindLeaseEvents(ctx, kiosko.LeaseEventFilter{SeatID: seat.ID, Kind: kiosko.EventWarningCleared})
+	if len(evs) != 1 || evs[0].Reason != "upgrade" {
+		t.Errorf("events = %+v", evs)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,20 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "short") && tc.want == "secret" && !strings.Contains(err.Error(), "[redacted]") {
 			t.Errorf("secret not redacted in %v", err)
+		}
+	}
+}
+
+// TestREADMEListsEverySetting keeps the README's configuration table true.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings() {
+		row := "| --" + s.flag + " | " + s.env + " |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no row for --%s / %s", s.flag, s.env)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/mailpit"
 	"github.com/kiosko/kiosko/internal/postgres/pgtest"
 )
 
@@ -234,6 +235,54 @@ func TestTwoNodes(t *testing.T) {
 			}
 		case <-time.After(time.Second):
 			t.Fatal("no displaced event on node 2 within 1 s")
+		}
+	})
+
+	t.Run("a newsletter send started on both nodes mails each recipient once", func(t *testing.T) {
+		mp := mailpit.Start(t)
+		var csv strings.Builder
+		csv.WriteString("email,name\n")
+		const recipients = 60
+		for i := 0; i < recipients; i++ {
+			fmt.Fprintf(&csv, "reader%02d@example.com,Reader %d\n", i, i)
+		}
+		file := filepath.Join(t.TempDir(), "subs.csv")
+		os.WriteFile(file, []byte(csv.String()), 0o644)
+		if out, err := kioskoCLIEnv(t, env, "", "newsletter", "import", "--edition", "es", "--quiet", file); err != nil {
+			t.Fatalf("import: %v\n%s", err, out)
+		}
+		var wg sync.WaitGroup
+		outs := make([]string, 2)
+		for i := range outs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				cmd := exec.Command(kioskoBinary(t), "newsletter", "send", "--edition", "es", "--quiet", "--data", t.TempDir())
+				cmd.Env = append(os.Environ(), append(env, "KIOSKO_SMTP_ADDR="+mp.SMTPAddr, "KIOSKO_SEND_WORKERS=4")...)
+				b, err := cmd.CombinedOutput()
+				outs[i] = string(b)
+				if err != nil {
+					t.Errorf("send on node %d: %v\n%s", i+1, err, b)
+				}
+			}()
+		}
+		wg.Wait()
+		deadline := time.Now().Add(10 * time.Second)
+		for mp.Count(t) < recipients && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond)
+		seen := map[string]int{}
+		for _, m := range mp.Messages(t) {
+			for _, to := range m.To {
+				seen[to.Address]++
+			}
+		}
+		for i := 0; i < recipients; i++ {
+			addr := fmt.Sprintf("reader%02d@example.com", i)
+			if seen[addr] != 1 {
+				t.Errorf("%s received the issue %d times\n%s\n%s", addr, seen[addr], outs[0], outs[1])
+			}
 		}
 	})
 }

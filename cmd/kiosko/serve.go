@@ -149,6 +149,25 @@ func (m *Main) Run(ctx context.Context) error {
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
+	news, err := newNewsletter(cfg, store, m.Log)
+	if err != nil {
+		return err
+	}
+	m.closers = append(m.closers, func() error { news.Bulk.Close(); return nil })
+	m.Deps.Newsletter = news
+	sched, err := newsletterScheduler(cfg, news, m.Log)
+	if err != nil {
+		return err
+	}
+	if sched != nil {
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			if err := sched.Run(workers); err != nil {
+				m.Log.Error("newsletter schedule", "err", err)
+			}
+		}()
+	}
 	site, err := web.New(m.Deps)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -506,5 +507,33 @@ func TestStripeCheckoutWebhookCancel(t *testing.T) {
 	}
 	if p := ana.get("/billing"); !p.has(`id="no-subscription"`) {
 		t.Fatalf("billing page after the end:\n%s", text(p.body))
+	}
+}
+
+// The plans page's payment section (template billing_payment) says plainly
+// whether money can be taken on the site.
+func TestPaymentSectionSaysWhetherPaymentIsOnline(t *testing.T) {
+	stripe, err := billing.NewStripe(billing.StripeConfig{Key: "sk_test_kiosko", WebhookSecret: webhookSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		provider kiosko.BillingProvider
+		want     string
+	}{{billing.Manual{}, "Online payment is not configured"}, {stripe, "Pay by card"}} {
+		e := newBillingEnv(t, tc.provider)
+		site, err := New(e.d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", "/plans", nil)
+		r.Header.Set("Accept-Language", "en")
+		var buf bytes.Buffer
+		if err := site.tmpl.ExecuteTemplate(&buf, "billing_payment", site.NewPage(r, "en")); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), tc.want) {
+			t.Errorf("%s: payment section lacks %q:\n%s", tc.provider.Name(), tc.want, buf.String())
+		}
 	}
 }
