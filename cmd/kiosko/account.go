@@ -297,6 +297,9 @@ func seatCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if err != nil {
 			return fmt.Errorf("seat add: %s", kiosko.ErrorMessage(err))
 		}
+		if err := clearOwnerWarning(ctx, c.store, sub, c.now); err != nil {
+			return err
+		}
 		fmt.Fprintf(stdout, "%s now holds seat %d of %s's %s subscription\n", m.Email, seat.Position, o.Email, sub.PlanCode)
 	case "remove":
 		seats, err := c.store.FindSeats(ctx, sub.ID)

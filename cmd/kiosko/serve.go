@@ -148,6 +148,9 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log}
+	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
+		return err
+	}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
 	news, err := newNewsletter(cfg, store, m.Log)
 	if err != nil {
