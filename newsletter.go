@@ -71,6 +71,15 @@ type Delivery struct {
 	SentAt        *time.Time
 }
 
+// DeliveryBatch is what a sender records about many deliveries at once:
+// one transaction per batch instead of two per message is what lets one
+// node send over a thousand messages a second.
+type DeliveryBatch struct {
+	Sent   []int64 // accepted by the mail server
+	SentAt time.Time
+	Commit []int64 // about to be accepted: pending -> committing
+}
+
 // DeliveryCounts counts an issue's deliveries by status.
 type DeliveryCounts struct {
 	Pending, Committing, Sent, Failed, Unknown, Skipped int
@@ -145,6 +154,12 @@ type NewsletterStore interface {
 	// when it was not pending.
 	MarkDeliveryCommitting(ctx context.Context, id int64) error
 	MarkDeliverySent(ctx context.Context, id int64, at time.Time) error
+	// RecordDeliveries writes a sender's batch in one transaction: b.Sent
+	// become sent at b.SentAt, then each of b.Commit moves from pending to
+	// committing. It returns the ids of b.Commit that were not pending
+	// (another sender has them); those rows are left alone. On error
+	// nothing is written.
+	RecordDeliveries(ctx context.Context, b DeliveryBatch) (refused []int64, err error)
 	// MarkDeliveryUnknown records that a committed message got no answer.
 	MarkDeliveryUnknown(ctx context.Context, id int64, lastErr string) error
 	// RetryDelivery puts a delivery back to pending for a retry at next.

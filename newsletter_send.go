@@ -22,6 +22,17 @@ package kiosko
 //     duplicate to a rare gap. Resends carry the same Message-ID, which lets
 //     many mailboxes fold a duplicate.
 //
+// The database writes are grouped: a recorder goroutine takes every
+// worker's "committing" and "sent" changes that are waiting and writes them
+// in one transaction (group commit), so a run costs a few hundred
+// transactions rather than two per message. A worker waits for its
+// committing row to be written before it sends the dot, as before; its
+// "sent" is queued and written with the next group, at the latest in the
+// same transaction that commits that worker's next message, because the
+// queue is first in, first out. So at any instant each worker has at most
+// one row left committing, and a crash leaves at most Concurrency rows
+// unknown: the window is still the messages in flight.
+//
 // A second sender on the same issue (the scheduler and the CLI at once)
 // waits on the issue's lock; even without it the pending -> committing
 // step is conditional, so two senders can never both commit one row.
@@ -30,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -156,12 +168,13 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 	var fatalOnce sync.Once
 	setFatal := func(err error) { fatalOnce.Do(func() { fatal = err; stop(err) }) }
 
+	rec := newRecorder(n, bg, setFatal)
 	work := make(chan job)
 	var wg sync.WaitGroup
 	for range st.Concurrency {
 		wg.Go(func() {
 			for j := range work {
-				outcome, err := n.deliver(run, ed, issue, arts, j.d)
+				outcome, err := n.deliver(run, ed, issue, arts, j.d, rec)
 				if err != nil {
 					setFatal(err)
 				}
@@ -191,9 +204,10 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 		})
 	}
 
-	err = n.dispatch(run, issue, work)
+	err = n.dispatch(run, issue, work, rec)
 	close(work)
 	wg.Wait()
+	rec.close()
 	if fatal != nil {
 		err = fatal
 	}
@@ -213,7 +227,7 @@ type job struct {
 // sleeping until the next retry when only retries remain. Each pass walks
 // the due rows in id order and waits for its messages to end before the
 // next pass looks again, so no row is handed out twice at once.
-func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job) error {
+func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job, rec *recorder) error {
 	for {
 		var pass sync.WaitGroup
 		err := func() error {
@@ -248,6 +262,7 @@ func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job
 		if err != nil {
 			return err
 		}
+		rec.flush()
 		// Subscribers who left during the pass are never due: skip them.
 		_, err = n.Store.SkipDeliveries(ctx, issue.ID)
 		if err != nil {
@@ -279,7 +294,7 @@ func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job
 // deliver sends one delivery and records the outcome: DeliverySent,
 // SubscriberBounced, DeliveryFailed, DeliveryUnknown or DeliveryPending (to
 // be retried). An error means the run cannot go on (the database failed).
-func (n *Newsletter) deliver(ctx context.Context, ed *Edition, issue *Issue, arts []IssueArticle, d *Delivery) (string, error) {
+func (n *Newsletter) deliver(ctx context.Context, ed *Edition, issue *Issue, arts []IssueArticle, d *Delivery, rec *recorder) (string, error) {
 	st := n.settings()
 	bg := context.WithoutCancel(ctx)
 	m, err := n.renderIssue(ed, issue, arts, d.Subscriber)
@@ -290,7 +305,7 @@ func (n *Newsletter) deliver(ctx context.Context, ed *Edition, issue *Issue, art
 	// Once the message is committing, the server's answer must be awaited
 	// and recorded even if the run is being stopped: hence bg.
 	err = n.Bulk.SendCommit(ctx, m, func() error {
-		if err := n.Store.MarkDeliveryCommitting(bg, d.ID); err != nil {
+		if err := rec.commit(d.ID); err != nil {
 			return err
 		}
 		committed = true
@@ -300,9 +315,7 @@ func (n *Newsletter) deliver(ctx context.Context, ed *Edition, issue *Issue, art
 	var de *DeliveryError
 	switch {
 	case err == nil:
-		if err := n.Store.MarkDeliverySent(bg, d.ID, now); err != nil {
-			return "", fmt.Errorf("send: record sent: %w", err)
-		}
+		rec.sent(d.ID)
 		return DeliverySent, nil
 	case !errors.As(err, &de):
 		if committed {
@@ -368,6 +381,120 @@ func (n *Newsletter) lock(ctx context.Context, issue *Issue, owner string, wait 
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// recorder writes the workers' "committing" and "sent" changes in group
+// transactions (see the top of this file). A failed write is fatal to the
+// run: fail stops it.
+type recorder struct {
+	n    *Newsletter
+	ctx  context.Context // not cancelled with the run: answers must be recorded
+	fail func(error)
+	reqs chan recordReq
+	done chan struct{}
+}
+
+// recordReq is one change: sent > 0 records a sent delivery, commit > 0
+// asks to move a delivery to committing and waits on reply; flush only
+// waits for what was queued before it to be written.
+type recordReq struct {
+	sent, commit int64
+	flush        bool
+	reply        chan error
+}
+
+// maxRecordBatch bounds one transaction.
+const maxRecordBatch = 1000
+
+func newRecorder(n *Newsletter, ctx context.Context, fail func(error)) *recorder {
+	r := &recorder{n: n, ctx: ctx, fail: fail, reqs: make(chan recordReq, 4*maxRecordBatch), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+// commit moves delivery id to committing, together with whatever else is
+// waiting; ECONFLICT when another sender has it.
+func (r *recorder) commit(id int64) error {
+	reply := make(chan error, 1)
+	r.reqs <- recordReq{commit: id, reply: reply}
+	return <-reply
+}
+
+// sent queues delivery id as sent; it is written with the next group.
+func (r *recorder) sent(id int64) { r.reqs <- recordReq{sent: id} }
+
+// flush waits until every change queued so far is written.
+func (r *recorder) flush() {
+	reply := make(chan error, 1)
+	r.reqs <- recordReq{flush: true, reply: reply}
+	<-reply
+}
+
+// close writes what is left and stops the recorder; no call may follow.
+func (r *recorder) close() {
+	close(r.reqs)
+	<-r.done
+}
+
+func (r *recorder) run() {
+	defer close(r.done)
+	batch := make([]recordReq, 0, maxRecordBatch)
+	for req := range r.reqs {
+		batch = append(batch[:0], req)
+		// Take everything already waiting: the workers that queued while
+		// the previous transaction ran share the next one.
+	drain:
+		for len(batch) < maxRecordBatch {
+			select {
+			case req, ok := <-r.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, req)
+			default:
+				break drain
+			}
+		}
+		r.write(batch)
+	}
+}
+
+func (r *recorder) write(batch []recordReq) {
+	b := DeliveryBatch{SentAt: r.n.now()}
+	for _, q := range batch {
+		if q.sent > 0 {
+			b.Sent = append(b.Sent, q.sent)
+		}
+		if q.commit > 0 {
+			b.Commit = append(b.Commit, q.commit)
+		}
+	}
+	var refused []int64
+	var err error
+	if len(b.Sent) > 0 || len(b.Commit) > 0 {
+		refused, err = r.n.Store.RecordDeliveries(r.ctx, b)
+	}
+	if err != nil {
+		err = fmt.Errorf("send: record deliveries: %w", err)
+		if len(b.Sent) > 0 {
+			// Accepted messages whose rows stay committing: the run must
+			// stop, and the next one marks them unknown, never resends.
+			r.fail(err)
+		}
+	}
+	for _, q := range batch {
+		if q.reply == nil {
+			continue
+		}
+		switch {
+		case err != nil:
+			q.reply <- err
+		case q.commit > 0 && slices.Contains(refused, q.commit):
+			q.reply <- Errorf(ECONFLICT, "error.conflict", "Delivery %d is not pending any more.", q.commit)
+		default:
+			q.reply <- nil
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -78,8 +82,8 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 		tiny := map[string]func(){
-			"duration":    func() { o.duration = 100 * time.Millisecond },
-			"warmup":      func() { o.warmup = 20 * time.Millisecond },
+			"duration":    func() { o.duration = 50 * time.Millisecond },
+			"warmup":      func() { o.warmup = 10 * time.Millisecond },
 			"connections": func() { o.connections = 4 },
 			"seats":       func() { o.seats = 16 },
 			"rounds":      func() { o.rounds = 1 },
@@ -358,7 +362,7 @@ func (b *benchRun) heartbeat(ctx context.Context) error {
 			kioskos = append(kioskos, r)
 		}
 		s.close()
-		p := bench.Pair{Bare: bench.Median(bares), Kiosko: bench.Median(kioskos)}
+		p := bench.MedianPair(bares, kioskos)
 		if p.Kiosko.Errors > 0 {
 			return fmt.Errorf("bench: %s: %d answers were not 200 (%v)", e.name, p.Kiosko.Errors, p.Kiosko.Statuses)
 		}
@@ -370,6 +374,171 @@ func (b *benchRun) heartbeat(ctx context.Context) error {
 	return nil
 }
 
-func (b *benchRun) memory(ctx context.Context) error { return nil }
+// memory measures the bytes a held lease takes in each engine.
+func (b *benchRun) memory(ctx context.Context) error {
+	n := b.o.leases
+	fmt.Fprintf(b.out, "Memory per held lease, %d leases:\n", n)
+	per, err := bench.InmemLeaseBytes(n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "  in-memory engine  %6.1f bytes/lease (Go heap growth)\n", per)
+	runtime.GC()
+	if b.o.redisURL != "" {
+		per, err := bench.RedisLeaseBytes(ctx, b.o.redisURL, n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.out, "  Redis engine      %6.1f bytes/lease (used_memory growth)\n", per)
+	}
+	fmt.Fprintln(b.out)
+	return nil
+}
 
-func (b *benchRun) push(ctx context.Context) error { return nil }
+// benchArticle is the subscriber article the push part's devices read.
+const benchArticle = "bench-subscriber-article"
+
+// push opens event streams on one node and times takeover to displaced.
+func (b *benchRun) push(ctx context.Context) error {
+	o := b.o
+	n := o.streams
+	fmt.Fprintf(b.out, "Push: %d open event streams on one node (in-memory engine), %d takeovers\n", n, min(o.takeovers, n))
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(2*n+256) {
+		return fmt.Errorf("bench: %d streams need %d open files; the limit is %d", n, 2*n+256, lim.Cur)
+	}
+	s, err := b.startServer(ctx, "", n)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	now := time.Now().UTC()
+	if err := s.m.Store.CreateArticle(ctx, &kiosko.Article{ID: benchArticle, Edition: "es", Title: "Bench", Body: []string{"Text."},
+		Access: kiosko.AccessSubscriber, PublishedAt: now.Add(-time.Hour)}); err != nil && kiosko.ErrorCode(err) != kiosko.ECONFLICT {
+		return fmt.Errorf("bench: create article: %w", err)
+	}
+	tokens := make([]string, n)
+	for i, r := range s.readers[:n] {
+		tokens[i] = r.token
+	}
+
+	// What the client side of a stream costs, against a server that holds
+	// connections without doing anything.
+	hold, err := bench.NewHoldServer()
+	if err != nil {
+		return err
+	}
+	m0 := bench.MeasureMem()
+	clients, err := bench.OpenStreams(hold.Addr, tokens)
+	if err != nil {
+		hold.Close()
+		return err
+	}
+	clientSide := bench.MeasureMem().Sub(m0)
+	bench.CloseStreams(clients)
+	hold.Close()
+	clients = nil
+
+	m1 := bench.MeasureMem()
+	opened := time.Now()
+	streams, err := bench.OpenStreams(s.m.Addr(), tokens)
+	if err != nil {
+		return err
+	}
+	defer bench.CloseStreams(streams)
+	openTime := time.Since(opened)
+	total := bench.MeasureMem().Sub(m1)
+	if subs, ok := s.m.Hub.(interface{ Subscribers() int }); ok && subs.Subscribers() != n {
+		return fmt.Errorf("bench: %d streams subscribed, want %d", subs.Subscribers(), n)
+	}
+
+	lat, err := b.takeovers(ctx, s, streams, min(o.takeovers, n))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "  %d streams opened in %v\n", n, openTime.Round(time.Millisecond))
+	fmt.Fprintf(b.out, "  takeover -> displaced received: p50 %s, p99 %s, max %s over %d takeovers\n",
+		msStr(lat.Quantile(0.5)), msStr(lat.Quantile(0.99)), msStr(lat.Max()), lat.Count())
+	per := func(m bench.MemUse) string {
+		return fmt.Sprintf("%.1f KiB Go heap+stack, %.1f KiB RSS", float64(m.Go)/1024/float64(n), float64(m.RSS)/1024/float64(n))
+	}
+	fmt.Fprintf(b.out, "  memory per open stream, server side: %s\n", per(total.Sub(clientSide)))
+	fmt.Fprintf(b.out, "    (both ends in this process: %s; the client end alone: %s)\n\n", per(total), per(clientSide))
+	return nil
+}
+
+func msStr(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// takeovers has device A of k readers claim the article, then a second
+// device of each take it over, and times how long A's open stream takes to
+// receive "displaced" after the takeover was sent.
+func (b *benchRun) takeovers(ctx context.Context, s *benchServer, streams []*bench.Stream, k int) (*bench.Histogram, error) {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	defer client.CloseIdleConnections()
+	body := []byte(`{"article":"` + benchArticle + `"}`)
+	post := func(path, token string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.m.URL()+path, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("bench: POST %s: %s", path, res.Status)
+		}
+		return nil
+	}
+	var (
+		mu   sync.Mutex
+		hist bench.Histogram
+		next atomic.Int64
+		wg   sync.WaitGroup
+		errs = make(chan error, 8)
+	)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= k || ctx.Err() != nil {
+					return
+				}
+				phone, err := s.signIn(ctx, i)
+				if err == nil {
+					err = post("/api/v1/reading/claim", s.readers[i].token)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				sent := time.Now()
+				if err := post("/api/v1/reading/takeover", phone); err != nil {
+					errs <- err
+					return
+				}
+				select {
+				case at := <-streams[i].Displaced:
+					mu.Lock()
+					hist.Record(at.Sub(sent))
+					mu.Unlock()
+				case <-time.After(10 * time.Second):
+					errs <- fmt.Errorf("bench: reader %d: no displaced event within 10 s of the takeover", i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return &hist, ctx.Err()
+}

@@ -21,7 +21,7 @@ func TestBenchTiny(t *testing.T) {
 		t.Fatalf("kiosko bench %s: %v\n%s\n%s", strings.Join(args, " "), err, out.String(), errs.String())
 	}
 	t.Log("\n" + out.String())
-	for _, want := range []string{"bare net/http handler", "kiosko heartbeat, in-memory engine", "bytes/lease", "displaced"} {
+	for _, want := range []string{"bare requests/s", "kiosko heartbeat, in-memory engine", "bytes/lease", "displaced"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, out.String())
 		}

@@ -41,6 +41,26 @@ func Median(rs []*Result) *Result {
 	return s[len(s)/2]
 }
 
+// MedianPair pairs the runs of each round (bare and kiosko ran one after
+// the other) and returns the round whose rate ratio is the median: a
+// change in the machine's load between rounds hits both runs of a round.
+func MedianPair(bares, kioskos []*Result) Pair {
+	pairs := make([]Pair, min(len(bares), len(kioskos)))
+	for i := range pairs {
+		pairs[i] = Pair{Bare: bares[i], Kiosko: kioskos[i]}
+	}
+	slices.SortFunc(pairs, func(a, b Pair) int {
+		switch {
+		case a.RateRatio() < b.RateRatio():
+			return -1
+		case a.RateRatio() > b.RateRatio():
+			return 1
+		}
+		return 0
+	})
+	return pairs[len(pairs)/2]
+}
+
 // PrintPairs writes the heartbeat table.
 func PrintPairs(w io.Writer, pairs []Pair) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -300,6 +300,44 @@ func (db *DB) MarkDeliverySent(ctx context.Context, id int64, at time.Time) erro
 	return execOne(ctx, db.pool, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'sent', sent_at = $1, last_error = '' WHERE id = $2`, nanos(at), id)
 }
 
+// RecordDeliveries writes a sender's batch in one transaction.
+func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]int64, error) {
+	var refused []int64
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		refused = nil
+		if len(b.Sent) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = $1, last_error = '' WHERE id = ANY($2)`,
+				nanos(b.SentAt), b.Sent); err != nil {
+				return err
+			}
+		}
+		if len(b.Commit) == 0 {
+			return nil
+		}
+		got, err := queryList(ctx, tx, func(r pgx.Row) (int64, error) {
+			var id int64
+			return id, r.Scan(&id)
+		}, `UPDATE newsletter_deliveries SET status = 'committing' WHERE id = ANY($1) AND status = 'pending' RETURNING id`, b.Commit)
+		if err != nil {
+			return err
+		}
+		ok := make(map[int64]bool, len(got))
+		for _, id := range got {
+			ok[id] = true
+		}
+		for _, id := range b.Commit {
+			if !ok[id] {
+				refused = append(refused, id)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fail("record deliveries", err)
+	}
+	return refused, nil
+}
+
 // MarkDeliveryUnknown records that a committed message got no answer.
 func (db *DB) MarkDeliveryUnknown(ctx context.Context, id int64, lastErr string) error {
 	return execOne(ctx, db.pool, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'unknown', last_error = $1 WHERE id = $2`, truncateErr(lastErr), id)

@@ -317,6 +317,50 @@ func (db *DB) MarkDeliverySent(ctx context.Context, id int64, at time.Time) erro
 	return execOne(ctx, db.write, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = '' WHERE id = ?`, nanos(at), id)
 }
 
+// RecordDeliveries writes a sender's batch in one transaction.
+func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]int64, error) {
+	var refused []int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		refused = refused[:0]
+		if len(b.Sent) > 0 {
+			sent, err := tx.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = '' WHERE id = ?`)
+			if err != nil {
+				return err
+			}
+			defer sent.Close()
+			at := nanos(b.SentAt)
+			for _, id := range b.Sent {
+				if _, err := sent.ExecContext(ctx, at, id); err != nil {
+					return err
+				}
+			}
+		}
+		if len(b.Commit) > 0 {
+			commit, err := tx.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'committing' WHERE id = ? AND status = 'pending'`)
+			if err != nil {
+				return err
+			}
+			defer commit.Close()
+			for _, id := range b.Commit {
+				res, err := commit.ExecContext(ctx, id)
+				if err != nil {
+					return err
+				}
+				if n, err := res.RowsAffected(); err != nil {
+					return err
+				} else if n == 0 {
+					refused = append(refused, id)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record deliveries: %w", err)
+	}
+	return refused, nil
+}
+
 // MarkDeliveryUnknown records that a committed message got no answer.
 func (db *DB) MarkDeliveryUnknown(ctx context.Context, id int64, lastErr string) error {
 	return execOne(ctx, db.write, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'unknown', last_error = ? WHERE id = ?`, truncateErr(lastErr), id)
