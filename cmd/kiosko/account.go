@@ -73,11 +73,11 @@ func accountCommand(ctx context.Context, args []string, stdin io.Reader, stdout,
 			fs.StringVar(&plan, "plan", kiosko.PlanFree, "plan: free, digital, premium, business")
 			fs.StringVar(&name, "name", "", "the reader's name")
 			fs.StringVar(&lang, "lang", kiosko.LangSpanish, "language of emails: es or en")
-			fs.IntVar(&seats, "seats", 0, "seats, for plans bought by the seat (business)")
+			fs.IntVar(&seats, "seats", -1, "seats, for plans bought by the seat (business)")
 			fs.StringVar(&role, "role", kiosko.RoleReader, "reader, editor or admin")
 		case "grant":
 			fs.StringVar(&plan, "plan", "", "plan: digital, premium, business (free ends a manual plan)")
-			fs.IntVar(&seats, "seats", 0, "seats, for plans bought by the seat (business)")
+			fs.IntVar(&seats, "seats", -1, "seats, for plans bought by the seat (business; default: the plan's)")
 		case "role":
 			fs.StringVar(&role, "role", "", "reader, editor or admin")
 		}
@@ -119,7 +119,7 @@ func accountCommand(ctx context.Context, args []string, stdin io.Reader, stdout,
 		if err != nil {
 			return err
 		}
-		if _, err := c.grant(ctx, a, kiosko.PlanFree, 0); err != nil {
+		if _, err := c.grant(ctx, a, kiosko.PlanFree, -1); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s's manual subscription has ended\n", a.Email)
@@ -199,15 +199,15 @@ func (c *cli) grant(ctx context.Context, a *kiosko.Account, planCode string, sea
 	if err != nil {
 		return nil, fmt.Errorf("--plan %q: unknown plan (known: %s)", planCode, strings.Join(planCodes(c.plans), ", "))
 	}
-	if seats < 0 {
+	if seats == 0 || seats < -1 {
 		return nil, errors.New("--seats must be 1 or more")
 	}
-	if seats != 0 && !plan.SeatsPerUnit {
+	if seats > 0 && !plan.SeatsPerUnit {
 		if seats != plan.Seats {
 			return nil, fmt.Errorf("--seats: plan %s has %d seat(s); only plans sold by the seat (business) take --seats", plan.Code, plan.Seats)
 		}
 	}
-	if seats == 0 {
+	if seats < 0 {
 		seats = plan.Seats
 	}
 	subs, err := c.store.FindSubscriptionsByOwner(ctx, a.ID)

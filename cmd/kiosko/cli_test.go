@@ -52,7 +52,7 @@ func TestAccountAndSeatCommands(t *testing.T) {
 	fails("standard input", "", "account", "create", "--email", "y@example.com", "--plan", "free")
 	fails("unknown plan", "una contraseña muy larga\n", "account", "create", "--email", "z@example.com", "--plan", "gold")
 	fails("unknown plan", "", "account", "grant", "--email", "owner@example.com", "--plan", "gold")
-	fails("--seats", "", "account", "grant", "--email", "owner@example.com", "--plan", "business", "--seats", "-1")
+	fails("--seats", "", "account", "grant", "--email", "owner@example.com", "--plan", "business", "--seats", "0")
 	fails("no account", "", "account", "grant", "--email", "ghost@example.com", "--plan", "digital")
 
 	ok("", "seat", "add", "--owner", "owner@example.com", "--email", "friend@example.com")

@@ -8,8 +8,10 @@ package newsletter
 import (
 	"bytes"
 	"embed"
+	"hash/maphash"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -25,7 +27,23 @@ type Renderer struct {
 	cat  *i18n.Catalog
 	html *htmltemplate.Template
 	text *texttemplate.Template
+
+	// The list of articles is most of an issue and the same for every
+	// recipient: it is rendered once per issue and language and kept here,
+	// keyed by a hash of what it shows.
+	seed     maphash.Seed
+	mu       sync.Mutex
+	articles map[uint64]renderedArticles
 }
+
+type renderedArticles struct {
+	html htmltemplate.HTML
+	text string
+}
+
+// maxCachedIssues bounds the articles cache; a server renders a handful
+// of issues a week.
+const maxCachedIssues = 32
 
 var _ kiosko.NewsletterRenderer = (*Renderer)(nil)
 
@@ -34,7 +52,7 @@ func NewRenderer(cat *i18n.Catalog) (*Renderer, error) {
 	if cat == nil {
 		cat = i18n.Default()
 	}
-	r := &Renderer{cat: cat}
+	r := &Renderer{cat: cat, seed: maphash.MakeSeed(), articles: map[uint64]renderedArticles{}}
 	// The catalog function is bound per message with Clone+Funcs would
 	// cost a parse per email; instead every template gets the language in
 	// its data and calls t with it.
@@ -83,8 +101,49 @@ func (r *Renderer) Confirmation(c *kiosko.ConfirmationContent) (*kiosko.Message,
 
 type issueData struct {
 	*kiosko.IssueContent
-	Lang string
-	Date string
+	Lang         string
+	Date         string
+	ArticlesHTML htmltemplate.HTML // issue_articles.html, rendered once per issue
+	ArticlesText string            // issue_articles.txt
+}
+
+// issueArticles returns the rendered list of articles of d, from the cache
+// when an identical list was rendered before.
+func (r *Renderer) issueArticles(d *issueData) (renderedArticles, error) {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	field := func(s string) {
+		h.WriteString(s)
+		h.WriteByte(0)
+	}
+	field(d.Lang)
+	for _, a := range d.Articles {
+		field(a.ID)
+		field(a.Title)
+		field(a.Standfirst)
+		field(a.Author)
+		field(a.URL)
+		maphash.WriteComparable(&h, a.PublishedAt.UnixNano())
+	}
+	key := h.Sum64()
+	r.mu.Lock()
+	ra, ok := r.articles[key]
+	r.mu.Unlock()
+	if ok {
+		return ra, nil
+	}
+	text, html, err := r.both("issue_articles", d)
+	if err != nil {
+		return ra, err
+	}
+	ra = renderedArticles{html: htmltemplate.HTML(html), text: text}
+	r.mu.Lock()
+	if len(r.articles) >= maxCachedIssues {
+		clear(r.articles)
+	}
+	r.articles[key] = ra
+	r.mu.Unlock()
+	return ra, nil
 }
 
 // Issue writes one recipient's copy of an issue.
@@ -97,6 +156,11 @@ func (r *Renderer) Issue(c *kiosko.IssueContent) (*kiosko.Message, error) {
 		}
 	}
 	d := issueData{IssueContent: c, Lang: l, Date: FormatDate(r.cat, l, c.Issue.Until.In(loc))}
+	arts, err := r.issueArticles(&d)
+	if err != nil {
+		return nil, err
+	}
+	d.ArticlesHTML, d.ArticlesText = arts.html, arts.text
 	text, html, err := r.both("issue", d)
 	if err != nil {
 		return nil, err
