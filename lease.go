@@ -149,13 +149,15 @@ func (s ReadingSettings) Warns(contests []Contest) bool {
 	return len(devices) >= 2 && hasTakeBack(contests, s.ContestWindow)
 }
 
-// hasTakeBack reports whether some contest undid an earlier one within
-// window. contests are oldest first.
+// hasTakeBack reports whether some contest was a fight back: the device
+// taking over had itself been displaced by a contested takeover within
+// window before (A→B then B→A, or A→B→C→A among three devices). contests
+// are oldest first.
 func hasTakeBack(contests []Contest, window time.Duration) bool {
 	for i := 1; i < len(contests); i++ {
 		c := contests[i]
 		for j := i - 1; j >= 0 && c.At.Sub(contests[j].At) <= window; j-- {
-			if p := contests[j]; p.From == c.To && p.To == c.From {
+			if contests[j].From == c.To {
 				return true
 			}
 		}
