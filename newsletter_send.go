@@ -438,26 +438,58 @@ func (r *recorder) close() {
 	<-r.done
 }
 
+// How long the recorder holds a batch open for more changes. A worker
+// waits for its commit, so that wait is short: long enough for the other
+// workers' commits that are due to join, short next to a message's round
+// trips. A "sent" waits longer, for a commit to carry it.
+const (
+	commitLinger = 500 * time.Microsecond
+	sentLinger   = 5 * time.Millisecond
+)
+
 func (r *recorder) run() {
 	defer close(r.done)
 	batch := make([]recordReq, 0, maxRecordBatch)
-	for req := range r.reqs {
-		batch = append(batch[:0], req)
-		// Take everything already waiting: the workers that queued while
-		// the previous transaction ran share the next one.
-	drain:
-		for len(batch) < maxRecordBatch {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var deadline time.Time // when the open batch is written; zero: no batch
+	open := true
+	for open || len(batch) > 0 {
+		if len(batch) == 0 {
+			req, ok := <-r.reqs
+			if !ok {
+				return
+			}
+			batch = append(batch, req)
+		} else {
+			timer.Reset(time.Until(deadline))
 			select {
 			case req, ok := <-r.reqs:
+				timer.Stop()
 				if !ok {
-					break drain
+					open = false
+					deadline = time.Time{} // write what is left now
+				} else {
+					batch = append(batch, req)
 				}
-				batch = append(batch, req)
-			default:
-				break drain
+			case <-timer.C:
 			}
 		}
-		r.write(batch)
+		last := batch[len(batch)-1]
+		switch {
+		case !open || last.flush || len(batch) >= maxRecordBatch:
+			deadline = time.Time{}
+		case last.commit > 0:
+			if d := time.Now().Add(commitLinger); deadline.IsZero() || d.Before(deadline) {
+				deadline = d
+			}
+		case len(batch) == 1:
+			deadline = time.Now().Add(sentLinger)
+		}
+		if deadline.IsZero() || !time.Now().Before(deadline) {
+			r.write(batch)
+			batch, deadline = batch[:0], time.Time{}
+		}
 	}
 }
 

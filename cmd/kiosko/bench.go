@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -12,12 +13,15 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/kiosko/kiosko"
@@ -38,6 +42,7 @@ type benchOptions struct {
 	leases      int
 	parts       string
 	cpuProfile  string
+	profiled    string
 	uncached    bool
 	tiny        bool
 }
@@ -69,14 +74,20 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.takeovers, "takeovers", 2000, "takeovers timed for the push measurement")
 	fs.IntVar(&o.leases, "leases", 1_000_000, "held leases for the memory measurement")
 	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the in-memory heartbeat runs to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first kiosko heartbeat run (caches on) to this file")
+	fs.StringVar(&o.profiled, "profile-engine", "memory", "the engine --cpuprofile profiles: memory or redis")
 	fs.BoolVar(&o.uncached, "uncached", true, "also measure kiosko with its session and seat caches off (each heartbeat reads the database)")
+	var streamClient bool
+	fs.BoolVar(&streamClient, "stream-client", false, "(internal) hold the client ends of event streams for the push part")
 	fs.BoolVar(&o.tiny, "tiny", false, "a run of a few hundred milliseconds that only checks everything works (CI)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("bench: unexpected arguments %q", fs.Args())
+	}
+	if streamClient {
+		return benchStreamClient(os.Stdin, stdout)
 	}
 	if o.tiny {
 		set := map[string]bool{}
@@ -115,7 +126,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push)", p)
 		}
 	}
-	raiseFileLimit(o.streams*2 + 4*o.connections + 1024)
+	raiseFileLimit(o.streams + 4*o.connections + 1024)
 
 	b := &benchRun{o: o, out: stdout, log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
 	fmt.Fprintf(stdout, "kiosko bench: %s\n\n", bench.Machine())
@@ -333,7 +344,7 @@ func (b *benchRun) heartbeat(ctx context.Context) error {
 				// session on its own seat.
 				return [][]byte{bench.PostJSON(addr, "/api/v1/reading/heartbeat", s.readers[c%len(s.readers)].token, body)}
 			}}
-		profiled := profile != nil && e.redis == "" && !e.uncached
+		profiled := profile != nil && (e.redis != "") == (o.profiled == "redis") && !e.uncached
 		// Bare and kiosko runs alternate, so a change in the machine's
 		// load hits both alike.
 		var bares, kioskos []*bench.Result
@@ -399,13 +410,16 @@ func (b *benchRun) memory(ctx context.Context) error {
 const benchArticle = "bench-subscriber-article"
 
 // push opens event streams on one node and times takeover to displaced.
+// The streams' client ends live in a child process (this binary again), so
+// this process holds only the server ends, as a node would, and what it
+// measures is the server's memory alone.
 func (b *benchRun) push(ctx context.Context) error {
 	o := b.o
 	n := o.streams
 	fmt.Fprintf(b.out, "Push: %d open event streams on one node (in-memory engine), %d takeovers\n", n, min(o.takeovers, n))
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(2*n+256) {
-		return fmt.Errorf("bench: %d streams need %d open files; the limit is %d", n, 2*n+256, lim.Cur)
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(n+256) {
+		return fmt.Errorf("bench: %d streams need %d open files; the limit is %d", n, n+256, lim.Cur)
 	}
 	s, err := b.startServer(ctx, "", n)
 	if err != nil {
@@ -422,57 +436,179 @@ func (b *benchRun) push(ctx context.Context) error {
 		tokens[i] = r.token
 	}
 
-	// What the client side of a stream costs, against a server that holds
-	// connections without doing anything.
-	hold, err := bench.NewHoldServer()
-	if err != nil {
-		return err
-	}
 	m0 := bench.MeasureMem()
-	clients, err := bench.OpenStreams(hold.Addr, tokens)
-	if err != nil {
-		hold.Close()
-		return err
-	}
-	clientSide := bench.MeasureMem().Sub(m0)
-	bench.CloseStreams(clients)
-	hold.Close()
-	clients = nil
-
-	m1 := bench.MeasureMem()
 	opened := time.Now()
-	streams, err := bench.OpenStreams(s.m.Addr(), tokens)
+	clients, err := startStreamClients(ctx, s.m.Addr(), tokens)
 	if err != nil {
 		return err
 	}
-	defer bench.CloseStreams(streams)
+	defer clients.close()
 	openTime := time.Since(opened)
-	total := bench.MeasureMem().Sub(m1)
+	grown := bench.MeasureMem().Sub(m0)
 	if subs, ok := s.m.Hub.(interface{ Subscribers() int }); ok && subs.Subscribers() != n {
 		return fmt.Errorf("bench: %d streams subscribed, want %d", subs.Subscribers(), n)
 	}
 
-	lat, err := b.takeovers(ctx, s, streams, min(o.takeovers, n))
+	lat, err := b.takeovers(ctx, s, clients, min(o.takeovers, n))
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "  %d streams opened in %v\n", n, openTime.Round(time.Millisecond))
+	fmt.Fprintf(b.out, "  %d streams opened in %v (client ends in a child process)\n", n, openTime.Round(time.Millisecond))
 	fmt.Fprintf(b.out, "  takeover -> displaced received: p50 %s, p99 %s, max %s over %d takeovers\n",
 		msStr(lat.Quantile(0.5)), msStr(lat.Quantile(0.99)), msStr(lat.Max()), lat.Count())
-	per := func(m bench.MemUse) string {
-		return fmt.Sprintf("%.1f KiB Go heap+stack, %.1f KiB RSS", float64(m.Go)/1024/float64(n), float64(m.RSS)/1024/float64(n))
-	}
-	fmt.Fprintf(b.out, "  memory per open stream, server side: %s\n", per(total.Sub(clientSide)))
-	fmt.Fprintf(b.out, "    (both ends in this process: %s; the client end alone: %s)\n\n", per(total), per(clientSide))
+	fmt.Fprintf(b.out, "  server memory per open stream: %.1f KiB Go heap+stacks, %.1f KiB RSS\n\n",
+		float64(grown.Go)/1024/float64(n), float64(grown.RSS)/1024/float64(n))
 	return nil
 }
 
-func msStr(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+// streamClients is the child process holding the client ends of the
+// event streams.
+type streamClients struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	// displaced[i] gets the (wall clock) time stream i received "displaced".
+	displaced []chan time.Time
+	done      chan struct{}
+}
+
+const streamClientEnv = "KIOSKO_BENCH_STREAM_CLIENT"
+
+// startStreamClients starts the child, which opens one stream per token,
+// and returns once they are all open.
+func startStreamClients(ctx context.Context, addr string, tokens []string) (*streamClients, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"bench", "--stream-client"}
+	if testing.Testing() { // go test: the test binary runs the client instead
+		args = []string{"-test.run=^TestBenchTiny$"}
+	}
+	cmd := exec.CommandContext(ctx, exe, args...)
+	cmd.Env = append(os.Environ(), streamClientEnv+"=1")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("bench: start stream client: %w", err)
+	}
+	c := &streamClients{cmd: cmd, stdin: stdin, displaced: make([]chan time.Time, len(tokens)), done: make(chan struct{})}
+	for i := range c.displaced {
+		c.displaced[i] = make(chan time.Time, 4)
+	}
+	go func() {
+		w := bufio.NewWriter(stdin)
+		fmt.Fprintln(w, addr)
+		for _, t := range tokens {
+			fmt.Fprintln(w, t)
+		}
+		fmt.Fprintln(w)
+		w.Flush()
+	}()
+	ready := make(chan error, 1)
+	go func() {
+		defer close(c.done)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			switch {
+			case len(f) == 1 && f[0] == "open":
+				ready <- nil
+			case len(f) == 2 && f[0] == "error":
+				ready <- errors.New(strings.TrimPrefix(sc.Text(), "error "))
+			case len(f) == 3 && f[0] == "displaced":
+				i, err1 := strconv.Atoi(f[1])
+				ns, err2 := strconv.ParseInt(f[2], 10, 64)
+				if err1 == nil && err2 == nil && i >= 0 && i < len(c.displaced) {
+					select {
+					case c.displaced[i] <- time.Unix(0, ns):
+					default:
+					}
+				}
+			}
+		}
+		ready <- errors.New("bench: the stream client ended")
+	}()
+	select {
+	case err = <-ready:
+	case <-time.After(5 * time.Minute):
+		err = errors.New("bench: streams not open after 5 minutes")
+	}
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *streamClients) close() {
+	c.stdin.Close() // the child closes its streams and exits
+	select {
+	case <-c.done:
+	case <-time.After(10 * time.Second):
+		_ = c.cmd.Process.Kill()
+	}
+	_ = c.cmd.Wait()
+}
+
+// benchStreamClient is the child's side: it reads the server's address and
+// the tokens, one a line up to an empty line, opens a stream for each,
+// says "open", then writes "displaced I UNIXNANO" for every displaced event
+// until its standard input closes.
+func benchStreamClient(stdin io.Reader, stdout io.Writer) error {
+	sc := bufio.NewScanner(stdin)
+	var addr string
+	var tokens []string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if addr == "" {
+			addr = line
+			continue
+		}
+		if line == "" {
+			break
+		}
+		tokens = append(tokens, line)
+	}
+	raiseFileLimit(len(tokens) + 256)
+	streams, err := bench.OpenStreams(addr, tokens)
+	if err != nil {
+		fmt.Fprintf(stdout, "error %v\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return err
+	}
+	defer bench.CloseStreams(streams)
+	var mu sync.Mutex
+	w := bufio.NewWriter(stdout)
+	fmt.Fprintln(w, "open")
+	w.Flush()
+	for i, s := range streams {
+		go func() {
+			for at := range s.Displaced {
+				mu.Lock()
+				fmt.Fprintf(w, "displaced %d %d\n", i, at.UnixNano())
+				w.Flush()
+				mu.Unlock()
+			}
+		}()
+	}
+	_, _ = io.Copy(io.Discard, stdin) // until the parent closes it
+	return nil
+}
+
+func msStr(d time.Duration) string {
+	return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+}
 
 // takeovers has device A of k readers claim the article, then a second
 // device of each take it over, and times how long A's open stream takes to
 // receive "displaced" after the takeover was sent.
-func (b *benchRun) takeovers(ctx context.Context, s *benchServer, streams []*bench.Stream, k int) (*bench.Histogram, error) {
+func (b *benchRun) takeovers(ctx context.Context, s *benchServer, clients *streamClients, k int) (*bench.Histogram, error) {
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	defer client.CloseIdleConnections()
 	body := []byte(`{"article":"` + benchArticle + `"}`)
@@ -524,7 +660,7 @@ func (b *benchRun) takeovers(ctx context.Context, s *benchServer, streams []*ben
 					return
 				}
 				select {
-				case at := <-streams[i].Displaced:
+				case at := <-clients.displaced[i]:
 					mu.Lock()
 					hist.Record(at.Sub(sent))
 					mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -37,6 +38,18 @@ type Result struct {
 	Elapsed  time.Duration
 	Latency  Histogram
 	Statuses map[int]int64
+	// CPU is the process's CPU time (user and system, server and load
+	// generator alike) while measuring: unlike the rate, it hardly moves
+	// when other programs share the machine.
+	CPU time.Duration
+}
+
+// CPUPerRequest is the process's CPU time per answered request.
+func (r *Result) CPUPerRequest() time.Duration {
+	if r.Requests == 0 {
+		return 0
+	}
+	return r.CPU / time.Duration(r.Requests)
 }
 
 // Rate is the answered requests per second.
@@ -164,14 +177,14 @@ func Run(ctx context.Context, l Load) (*Result, error) {
 	}
 	timer(l.Warmup)
 	measuring.Store(true)
-	began := time.Now()
+	began, cpu0 := time.Now(), cpuTime()
 	timer(l.Duration)
 	measuring.Store(false)
-	elapsed := time.Since(began)
+	elapsed, cpu := time.Since(began), cpuTime()-cpu0
 	close(stop)
 	wg.Wait()
 
-	out := &Result{Name: l.Name, Elapsed: elapsed, Statuses: map[int]int64{}}
+	out := &Result{Name: l.Name, Elapsed: elapsed, Statuses: map[int]int64{}, CPU: cpu}
 	var firstErr error
 	for _, r := range results {
 		out.Latency.Merge(&r.h)
@@ -260,3 +273,11 @@ func skipChunked(br *bufio.Reader) error {
 	}
 }
 
+// cpuTime is the CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

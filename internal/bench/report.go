@@ -26,6 +26,12 @@ func (p Pair) RateRatio() float64 { return p.Kiosko.Rate() / p.Bare.Rate() }
 // P99Ratio is kiosko's p99 latency as a multiple of the bare handler's.
 func (p Pair) P99Ratio() float64 { return float64(p.Kiosko.P99()) / float64(p.Bare.P99()) }
 
+// CPURatio is the bare handler's CPU time per request over kiosko's: the
+// rate ratio to expect when nothing else runs on the machine.
+func (p Pair) CPURatio() float64 {
+	return float64(p.Bare.CPUPerRequest()) / float64(p.Kiosko.CPUPerRequest())
+}
+
 // Median returns the run with the median rate.
 func Median(rs []*Result) *Result {
 	s := slices.Clone(rs)
@@ -64,13 +70,15 @@ func MedianPair(bares, kioskos []*Result) Pair {
 // PrintPairs writes the heartbeat table.
 func PrintPairs(w io.Writer, pairs []Pair) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trequests/s\tp50\tp99\tbare requests/s\tbare p99\trate ratio\tp99 ratio\t")
+	fmt.Fprintln(tw, "run\trequests/s\tp50\tp99\tCPU/req\tbare requests/s\tbare p99\tbare CPU/req\trate ratio\tp99 ratio\tCPU ratio\t")
 	for _, p := range pairs {
-		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%.0f\t%s\t%.0f%%\t%.2f×\t\n", p.Kiosko.Name, p.Kiosko.Rate(), ms(p.Kiosko.P50()), ms(p.Kiosko.P99()),
-			p.Bare.Rate(), ms(p.Bare.P99()), 100*p.RateRatio(), p.P99Ratio())
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%.0f\t%s\t%s\t%.0f%%\t%.2f×\t%.0f%%\t\n", p.Kiosko.Name, p.Kiosko.Rate(), ms(p.Kiosko.P50()), ms(p.Kiosko.P99()),
+			us(p.Kiosko.CPUPerRequest()), p.Bare.Rate(), ms(p.Bare.P99()), us(p.Bare.CPUPerRequest()), 100*p.RateRatio(), p.P99Ratio(), 100*p.CPURatio())
 	}
 	tw.Flush()
 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 

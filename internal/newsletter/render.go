@@ -34,6 +34,7 @@ type Renderer struct {
 	seed     maphash.Seed
 	mu       sync.Mutex
 	articles map[uint64]renderedArticles
+	zones    sync.Map // time zone name -> *time.Location
 }
 
 type renderedArticles struct {
@@ -99,6 +100,24 @@ func (r *Renderer) Confirmation(c *kiosko.ConfirmationContent) (*kiosko.Message,
 	return &kiosko.Message{To: c.Email, Subject: r.cat.T(d.Lang, "newsletter.confirm.subject", c.Edition.Name), Text: text, HTML: html}, nil
 }
 
+// location returns the time zone called name, UTC when unknown.
+// time.LoadLocation reads the zone database on every call, which would be
+// a file read per message.
+func (r *Renderer) location(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	if l, ok := r.zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		l = time.UTC
+	}
+	r.zones.Store(name, l)
+	return l
+}
+
 type issueData struct {
 	*kiosko.IssueContent
 	Lang         string
@@ -132,11 +151,14 @@ func (r *Renderer) issueArticles(d *issueData) (renderedArticles, error) {
 	if ok {
 		return ra, nil
 	}
-	text, html, err := r.both("issue_articles", d)
-	if err != nil {
+	var text, html strings.Builder
+	if err := r.text.ExecuteTemplate(&text, "issue_articles.txt", d); err != nil {
 		return ra, err
 	}
-	ra = renderedArticles{html: htmltemplate.HTML(html), text: text}
+	if err := r.html.ExecuteTemplate(&html, "issue_articles.html", d); err != nil {
+		return ra, err
+	}
+	ra = renderedArticles{html: htmltemplate.HTML(html.String()), text: text.String()}
 	r.mu.Lock()
 	if len(r.articles) >= maxCachedIssues {
 		clear(r.articles)
@@ -149,12 +171,7 @@ func (r *Renderer) issueArticles(d *issueData) (renderedArticles, error) {
 // Issue writes one recipient's copy of an issue.
 func (r *Renderer) Issue(c *kiosko.IssueContent) (*kiosko.Message, error) {
 	l := lang(c.Edition)
-	loc := time.UTC
-	if c.Edition.Timezone != "" {
-		if z, err := time.LoadLocation(c.Edition.Timezone); err == nil {
-			loc = z
-		}
-	}
+	loc := r.location(c.Edition.Timezone)
 	d := issueData{IssueContent: c, Lang: l, Date: FormatDate(r.cat, l, c.Issue.Until.In(loc))}
 	arts, err := r.issueArticles(&d)
 	if err != nil {

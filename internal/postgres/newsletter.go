@@ -15,7 +15,9 @@ import (
 func errSubscriberNotFound() *kiosko.Error {
 	return notFound("error.newsletter_link_invalid", "No such newsletter subscriber.")
 }
-func errIssueNotFound() *kiosko.Error { return notFound("error.not_found", "No such newsletter issue.") }
+func errIssueNotFound() *kiosko.Error {
+	return notFound("error.not_found", "No such newsletter issue.")
+}
 func errDeliveryNotFound() *kiosko.Error {
 	return notFound("error.not_found", "No such newsletter delivery.")
 }

@@ -19,7 +19,7 @@ func BenchmarkSimulate1000(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 }
 
 func BenchmarkGenerate(b *testing.B) {
@@ -50,7 +50,7 @@ func BenchmarkSimulate10000Accounts90Days(b *testing.B) {
 		events = res.Events
 	}
 	b.ReportMetric(float64(events), "calls/op")
-	b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(float64(len(benchTraces)), "intervals")
 }
 

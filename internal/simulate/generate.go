@@ -325,6 +325,12 @@ func (g *gen) honestSitting(variant string, p person, d int, s sitting, next tim
 			eps := g.logUniform(5*time.Second, 2*time.Minute)    // phone locked to laptop touched
 			ps := t.Add(delta)
 			back := ps.Add(dur + eps)
+			if !next.IsZero() && s.e.Add(dur+2*time.Minute).After(next) {
+				// The sitting, made longer by the phone, would run into
+				// the next one: one person reads on one device at a time.
+				g.read(s.dev, s.s, s.e.Sub(s.s))
+				return
+			}
 			if delta > time.Minute {
 				g.read("me-laptop", s.s, t.Add(time.Minute).Sub(s.s))
 				g.emit("me-laptop", t.Add(time.Minute), back, false, ConflictLeave, DisplacedStop)

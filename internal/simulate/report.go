@@ -3,6 +3,7 @@ package simulate
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -73,22 +74,16 @@ func NewReport(r *Result) *Report {
 	}
 	start = start.Truncate(24 * time.Hour)
 	for _, a := range r.Accounts {
-		if a.WarnedAt.After(end) {
-			end = a.WarnedAt
-		}
-		if a.FirstConflict.After(end) {
-			end = a.FirstConflict
-		}
-		if a.FirstStart.After(end) {
-			end = a.FirstStart
+		if a.LastEnd.After(end) {
+			end = a.LastEnd
 		}
 	}
-	days := float64(end.Sub(start).Hours()/24 + 1)
+	days := math.Ceil(end.Sub(start).Hours() / 24)
 	rep := &Report{Start: start, Groups: map[string]*Group{}}
 	group := func(name string) *Group {
 		g := rep.Groups[name]
 		if g == nil {
-			g = &Group{Name: name, Days: float64(int(days))}
+			g = &Group{Name: name, Days: days}
 			rep.Groups[name] = g
 		}
 		return g

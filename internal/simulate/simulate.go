@@ -48,6 +48,7 @@ type AccountResult struct {
 
 	// Not part of the JSON report.
 	FirstStart    time.Time // start of the account's first interval
+	LastEnd       time.Time // end of its last
 	FirstConflict time.Time // zero when none
 }
 
@@ -254,6 +255,9 @@ func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []i
 		r := &results[a]
 		if r.FirstStart.IsZero() || iv.Start.Before(r.FirstStart) {
 			r.FirstStart = iv.Start
+		}
+		if iv.End.After(r.LastEnd) {
+			r.LastEnd = iv.End
 		}
 	}
 	sm.reading = &kiosko.Reading{

@@ -317,40 +317,41 @@ func (db *DB) MarkDeliverySent(ctx context.Context, id int64, at time.Time) erro
 	return execOne(ctx, db.write, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = '' WHERE id = ?`, nanos(at), id)
 }
 
-// RecordDeliveries writes a sender's batch in one transaction.
+// RecordDeliveries writes a sender's batch in one transaction. The ids go
+// in as one JSON array each: one statement per batch, not per row.
 func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]int64, error) {
 	var refused []int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		refused = refused[:0]
+		refused = nil
 		if len(b.Sent) > 0 {
-			sent, err := tx.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = '' WHERE id = ?`)
+			ids, err := json.Marshal(b.Sent)
 			if err != nil {
 				return err
 			}
-			defer sent.Close()
-			at := nanos(b.SentAt)
-			for _, id := range b.Sent {
-				if _, err := sent.ExecContext(ctx, at, id); err != nil {
-					return err
-				}
+			if _, err := tx.ExecContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = ''
+				WHERE id IN (SELECT value FROM json_each(?))`, nanos(b.SentAt), string(ids)); err != nil {
+				return err
 			}
 		}
-		if len(b.Commit) > 0 {
-			commit, err := tx.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'committing' WHERE id = ? AND status = 'pending'`)
-			if err != nil {
-				return err
-			}
-			defer commit.Close()
-			for _, id := range b.Commit {
-				res, err := commit.ExecContext(ctx, id)
-				if err != nil {
-					return err
-				}
-				if n, err := res.RowsAffected(); err != nil {
-					return err
-				} else if n == 0 {
-					refused = append(refused, id)
-				}
+		if len(b.Commit) == 0 {
+			return nil
+		}
+		ids, err := json.Marshal(b.Commit)
+		if err != nil {
+			return err
+		}
+		got, err := queryList(ctx, tx, scanInt64, `UPDATE newsletter_deliveries SET status = 'committing'
+			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' RETURNING id`, string(ids))
+		if err != nil {
+			return err
+		}
+		ok := make(map[int64]bool, len(got))
+		for _, id := range got {
+			ok[id] = true
+		}
+		for _, id := range b.Commit {
+			if !ok[id] {
+				refused = append(refused, id)
 			}
 		}
 		return nil
@@ -427,4 +428,10 @@ func (db *DB) CountDeliveries(ctx context.Context, issueID int64) (kiosko.Delive
 		}
 	}
 	return c, rows.Err()
+}
+
+func scanInt64(r scanner) (int64, error) {
+	var n int64
+	err := r.Scan(&n)
+	return n, err
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Meter", meterTests},
 		{"Store", storeTests},
 		{"InviteAndBilling", inviteTests},
+		{"Newsletter", newsletterTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
