@@ -30,6 +30,7 @@ Usage:
   kiosko newsletter send --edition E                  send this week's issue to whoever lacks it
   kiosko simulate --traces FILE.jsonl                 replay reading traces through the reading rule
   kiosko migrate-data --from sqlite:PATH --to postgres://...   copy a whole installation
+  kiosko bench [--duration 10s] [--connections 64]    measure the reading check (BENCHMARKS.md)
 
 Every command takes --data and the database settings (KIOSKO_DATA,
 KIOSKO_DATABASE_URL); "kiosko serve --help" lists every setting.
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return simulateCommand(ctx, rest, stdout, stderr)
 	case "migrate-data":
 		return migrateDataCommand(ctx, rest, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
