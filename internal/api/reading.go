@@ -50,10 +50,10 @@ type otherDeviceJSON struct {
 // reader is the signed-in device asking to read, named as its device list
 // shows it, so the other device's interstitial says who has the lease.
 func (h *Handler) reader(r *http.Request, id *kiosko.Identity) kiosko.Reader {
-	rd := kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID}
-	if dev, err := h.d.Store.FindDevice(r.Context(), id.Account.ID, id.Session.DeviceID); err == nil {
-		rd.DeviceName = dev.Name
-	} else if !kiosko.IsNotFound(err) {
+	// The device's name comes with the cached session, so a heartbeat does
+	// not read the devices table.
+	rd, err := h.d.Auth.Reader(r.Context(), id)
+	if err != nil && !kiosko.IsNotFound(err) {
 		h.log().Warn("find reading device", "account", id.Account.ID, "err", err)
 	}
 	return rd

@@ -68,7 +68,7 @@ func (h *Histogram) Count() int64 { return h.n }
 func (h *Histogram) Max() time.Duration { return h.max }
 
 // Quantile returns the latency below which a fraction q of the recorded ones
-// fall (the middle of its bucket).
+// fall (to the microsecond below 128 µs, else the middle of its bucket).
 func (h *Histogram) Quantile(q float64) time.Duration {
 	if h.n == 0 {
 		return 0
@@ -80,6 +80,9 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 		seen += c
 		if seen >= rank {
 			lo, hi := bounds(i)
+			if i < 128 { // one microsecond wide: exact
+				return min(time.Duration(lo)*time.Microsecond, h.max)
+			}
 			mid := time.Duration(lo+hi) * time.Microsecond / 2
 			return min(mid, h.max)
 		}
