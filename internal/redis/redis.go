@@ -83,6 +83,11 @@ func ApplyDefaults(opt *goredis.Options) {
 	if opt.ClientName == "" {
 		opt.ClientName = "kiosko"
 	}
+	// RESP2: kiosko needs none of RESP3's push types, and go-redis checks
+	// every RESP3 reply for them (a few per cent of a heartbeat's CPU).
+	if opt.Protocol == 0 {
+		opt.Protocol = 2
+	}
 	// A request's context deadline, when shorter, bounds the call too.
 	opt.ContextTimeoutEnabled = true
 }
