@@ -40,9 +40,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "kiosko:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // the usage was asked for and printed
 		}
+		fmt.Fprintln(os.Stderr, "kiosko:", err)
 		os.Exit(2)
 	}
 }
