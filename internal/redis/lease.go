@@ -43,7 +43,7 @@ const (
 // takeover (0/1), expiry slack ms.
 // Returns {granted, renewed, lease}, with the displaced live lease of
 // another device as a fourth element on takeover.
-var claimScript = goredis.NewScript(`
+const claimSource = `
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local dev, name = ARGV[3], ARGV[4]
@@ -78,7 +78,9 @@ if takeover and live and not own then
 end
 if live then return {1, 1, v} end
 return {1, 0, v}
-`)
+`
+
+var claimScript = goredis.NewScript(claimSource)
 
 // releaseScript deletes the lease if the device holds it. KEYS[1] lease
 // key; ARGV[1] device.
@@ -143,6 +145,7 @@ type LeaseEngine struct {
 	ttl    int64 // lease TTL, ms
 	window int64 // sharing window, ms
 	slack  int64 // ms
+	pipe   *pipeliner
 }
 
 // NewLeaseEngine returns an engine keeping its keys under prefix that
@@ -164,6 +167,7 @@ func NewLeaseEngine(client goredis.UniversalClient, prefix string, s kiosko.Read
 		ttl:    max(s.LeaseTTL.Milliseconds(), 1),
 		window: s.SharingWindow.Milliseconds(),
 		slack:  expirySlack.Milliseconds(),
+		pipe:   &pipeliner{client: client, script: claimScript},
 	}
 }
 
@@ -235,23 +239,14 @@ func (e *LeaseEngine) run(ctx context.Context, c kiosko.LeaseClaim, takeover boo
 	if c.Device == "" {
 		return claimReply{}, errNoDevice
 	}
-	v, err := claimScript.Run(ctx, e.client, []string{e.leaseKey(c.Seat)},
-		c.Now.UnixMilli(), e.ttl, c.Device, truncateName(c.DeviceName), flag(c.Active), flag(takeover), e.slack).Slice()
-	if err != nil {
-		return claimReply{}, err
+	key := e.leaseKey(c.Seat)
+	args := [7]any{c.Now.UnixMilli(), e.ttl, c.Device, truncateName(c.DeviceName), flag(c.Active), flag(takeover), e.slack}
+	if !takeover {
+		// The hot path: pipelined with the other claims and heartbeats
+		// in flight on this engine (pipeline.go).
+		return e.pipe.do(&claimCall{ctx: ctx, key: key, args: args})
 	}
-	if len(v) < 3 {
-		return claimReply{}, fmt.Errorf("unexpected script reply %v", v)
-	}
-	var r claimReply
-	g, _ := v[0].(int64)
-	n, _ := v[1].(int64)
-	r.granted, r.renewed = g == 1, n == 1
-	r.lease, _ = v[2].(string)
-	if len(v) > 3 {
-		r.previous, _ = v[3].(string)
-	}
-	return r, nil
+	return parseClaim(claimScript.Run(ctx, e.client, []string{key}, args[:]...))
 }
 
 // Release lets go of the lease if device holds it.
