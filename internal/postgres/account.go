@@ -62,4 +62,3 @@ func (db *DB) MarkEmailVerified(ctx context.Context, id int64, at time.Time) err
 func (db *DB) UpdateAccountRole(ctx context.Context, id int64, role string) error {
 	return execOne(ctx, db.pool, errAccountNotFound(), `UPDATE accounts SET role = $1 WHERE id = $2`, role, id)
 }
-

@@ -184,4 +184,3 @@ func (db *DB) CountFailedSignIns(ctx context.Context, key string, since time.Tim
 	}
 	return n, nil
 }
-
