@@ -81,6 +81,8 @@ type Auth struct {
 	// releases the leases of signed-out devices.
 	Reading *Reading
 	Log     *slog.Logger
+
+	caches authCaches // sessions and device names (cache.go)
 }
 
 func (s *Auth) now() time.Time { return s.Clock.Now() }
@@ -212,10 +214,8 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if err := s.Store.UpsertDevice(ctx, &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}); err != nil {
 		return nil, fmt.Errorf("sign in: device: %w", err)
 	}
-	if c := cachesOf(s.Store); c != nil { // the device may have a new name
-		k := deviceKey{account: a.ID, device: deviceID}
-		c.devices.delete(k.hash(), k)
-	}
+	k := deviceKey{account: a.ID, device: deviceID} // the device may have a new name
+	s.caches.devices.delete(k.hash(), k)
 	token := NewToken()
 	sess := &Session{TokenHash: HashToken(token), AccountID: a.ID, DeviceID: deviceID, CreatedAt: now, LastSeenAt: now,
 		IdleExpiry: now.Add(s.Settings.SessionIdle), ExpiresAt: now.Add(s.Settings.SessionAbsolute)}
@@ -294,19 +294,13 @@ func (s *Auth) sessionCache() *sessionCache {
 	if s.sessionCacheTTL() <= 0 {
 		return nil
 	}
-	if c := cachesOf(s.Store); c != nil {
-		return &c.sessions
-	}
-	return nil
+	return &s.caches.sessions
 }
 
 // forgetSessions drops the account's cached sessions after the store ended
-// some of them, so they stop working on this node at once. Even with the
-// cache off: another Auth on the same store may have it on.
+// some of them, so they stop working on this node at once.
 func (s *Auth) forgetSessions(accountID int64) {
-	if c := cachesOf(s.Store); c != nil {
-		c.sessions.revoke(accountID)
-	}
+	s.caches.sessions.revoke(accountID)
 }
 
 // Reader is the signed-in device of id asking to read, named as its device
@@ -326,9 +320,7 @@ func (s *Auth) deviceName(ctx context.Context, id *Identity) (string, error) {
 	ttl := s.sessionCacheTTL()
 	var cache *ttlCache[deviceKey, string]
 	if ttl > 0 {
-		if c := cachesOf(s.Store); c != nil {
-			cache = &c.devices
-		}
+		cache = &s.caches.devices
 	}
 	if cache != nil {
 		if e, ok := cache.get(key.hash(), key, ttl, time.Now()); ok {
@@ -623,11 +615,12 @@ func TruncateIP(ip string) string {
 	return p.String()
 }
 
+// truncate cuts s to at most n bytes without splitting a character.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 var dummy struct {

@@ -1,7 +1,6 @@
 package kiosko
 
 import (
-	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,13 +35,10 @@ func cacheTTL(setting, def time.Duration) time.Duration {
 	return setting
 }
 
-// storeCaches are the caches of one store. They hang off the store rather
-// than off an Auth or a Reading, so every copy of an Auth (the API copies
-// one to name an app's device) and every Auth on the same store forget an
-// ended session together.
-type storeCaches struct {
+// authCaches are the caches an Auth keeps: sessions by token hash, and
+// device names. A Reading keeps its own seatCache.
+type authCaches struct {
 	sessions sessionCache
-	seats    seatCache
 	devices  ttlCache[deviceKey, string] // device names
 }
 
@@ -57,21 +53,6 @@ func (k deviceKey) hash() uint64 {
 		h ^= uint64(k.device[n-1])
 	}
 	return h
-}
-
-var cachesByStore sync.Map // Store -> *storeCaches
-
-// cachesOf returns the caches of store, or nil when it cannot have any (no
-// store, or a store type that cannot be a map key).
-func cachesOf(store any) *storeCaches {
-	if store == nil || !reflect.TypeOf(store).Comparable() {
-		return nil
-	}
-	if c, ok := cachesByStore.Load(store); ok {
-		return c.(*storeCaches)
-	}
-	c, _ := cachesByStore.LoadOrStore(store, &storeCaches{})
-	return c.(*storeCaches)
 }
 
 const cacheShards = 64

@@ -72,6 +72,8 @@ type Reading struct {
 	// never): a plan granted or revoked from the command line or another
 	// node, or a warning lifted there, shows within that time.
 	SeatCacheTTL time.Duration
+
+	seats seatCache // cache.go
 }
 
 func (r *Reading) log() *slog.Logger {
@@ -140,18 +142,16 @@ func (r *Reading) seatCache() (*seatCache, time.Duration) {
 	if ttl <= 0 {
 		return nil, 0
 	}
-	if c := cachesOf(r.Store); c != nil {
-		return &c.seats, ttl
+	if r.Store == nil { // the simulator: seats come from SeatOf
+		return nil, 0
 	}
-	return nil, 0
+	return &r.seats, ttl
 }
 
 // seatsChanged makes the cached seats stale after this node set or lifted
 // a warning.
 func (r *Reading) seatsChanged() {
-	if c := cachesOf(r.Store); c != nil {
-		c.seats.invalidate()
-	}
+	r.seats.invalidate()
 }
 
 var paywalled = ReadingStatus{Status: ReadingPaywall}

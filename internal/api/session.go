@@ -32,15 +32,9 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &req, false) {
 		return
 	}
-	auth := h.d.Auth
-	if name := deviceName(req.DeviceName); name != "" {
-		// kiosko.Client has no device name: Auth names devices from the
-		// User-Agent, so this sign-in uses a copy that answers the app's name.
-		custom := *h.d.Auth
-		custom.DeviceName = func(string) string { return name }
-		auth = &custom
-	}
-	res, err := auth.SignIn(r.Context(), req.Email, req.Password, h.d.Client(r, req.DeviceID, ""))
+	client := h.d.Client(r, req.DeviceID, "")
+	client.DeviceName = deviceName(req.DeviceName)
+	res, err := h.d.Auth.SignIn(r.Context(), req.Email, req.Password, client)
 	if err != nil {
 		h.Error(w, r, err)
 		return

@@ -300,21 +300,15 @@ func safeNext(next string) string {
 	return next
 }
 
-// formStatus is the status of a form answered again with an error.
+// formStatus is the status of a form answered again with an error: 422
+// for what the reader can correct, else the API's mapping.
 func formStatus(err error) int {
-	switch kiosko.ErrorCode(err) {
+	switch code := kiosko.ErrorCode(err); code {
 	case kiosko.EINVALID, kiosko.ECONFLICT:
 		return http.StatusUnprocessableEntity
-	case kiosko.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case kiosko.EFORBIDDEN:
-		return http.StatusForbidden
-	case kiosko.ETOOMANY:
-		return http.StatusTooManyRequests
-	case kiosko.ENOTFOUND:
-		return http.StatusNotFound
+	default:
+		return httpx.HTTPStatus(code)
 	}
-	return http.StatusInternalServerError
 }
 
 // userError reports whether err may be shown on a form (anything but an
