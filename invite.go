@@ -440,16 +440,8 @@ func (b *Billing) RemoveMember(ctx context.Context, owner *Account, seatID int64
 // releaseSeat ends the lease of a freed seat, so its next holder is not
 // told someone else is reading.
 func (b *Billing) releaseSeat(ctx context.Context, seatID int64) {
-	if b.Reading == nil {
-		return
-	}
-	now := b.now()
-	l, ok, err := b.Reading.Leases.Holder(ctx, seatID, now)
-	if err != nil || !ok {
-		return
-	}
-	if err := b.Reading.Leases.Release(ctx, seatID, l.Device, now); err != nil {
-		b.log().Warn("release freed seat's lease", "seat", seatID, "err", err)
+	if b.Reading != nil {
+		b.Reading.ReleaseSeat(ctx, seatID)
 	}
 }
 

@@ -249,12 +249,6 @@ func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bo
 	return st, nil
 }
 
-// Release lets go of the device's lease (the reader closed the article).
-func (r *Reading) Release(ctx context.Context, rd Reader) error {
-	r.ReleaseDevice(ctx, rd.Account.ID, rd.DeviceID)
-	return nil
-}
-
 // ReleaseDevice frees the lease a device of the account holds, if any.
 func (r *Reading) ReleaseDevice(ctx context.Context, accountID int64, device string) {
 	seat, err := r.Seat(ctx, accountID)
@@ -263,6 +257,19 @@ func (r *Reading) ReleaseDevice(ctx context.Context, accountID int64, device str
 	}
 	if err := r.Leases.Release(ctx, seat.ID, device, r.Clock.Now()); err != nil {
 		r.log().Warn("release lease", "seat", seat.ID, "err", err)
+	}
+}
+
+// ReleaseSeat frees whatever lease a seat has: the seat was freed or given
+// to someone else, whose first claim must not meet the old holder.
+func (r *Reading) ReleaseSeat(ctx context.Context, seatID int64) {
+	now := r.Clock.Now()
+	l, ok, err := r.Leases.Holder(ctx, seatID, now)
+	if err != nil || !ok {
+		return
+	}
+	if err := r.Leases.Release(ctx, seatID, l.Device, now); err != nil {
+		r.log().Warn("release freed seat's lease", "seat", seatID, "err", err)
 	}
 }
 
