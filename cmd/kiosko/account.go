@@ -14,8 +14,8 @@ import (
 	"github.com/kiosko/kiosko/internal/password"
 )
 
-// storeFlags declares the settings every command that opens the database
-// takes, and returns the parsed config.
+// cliConfig parses an operator command's flags: its own (declare) and the
+// settings every command that opens the database or sends mail takes.
 func cliConfig(name string, args []string, stderr io.Writer, declare func(fs *flag.FlagSet)) (*Config, *flag.FlagSet, error) {
 	fs := flag.NewFlagSet("kiosko "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
