@@ -5,13 +5,11 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kiosko/kiosko/internal/migrations"
 )
 
 // Migrations are the files migrations/NNNN_name.sql, applied in order of
@@ -22,48 +20,17 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-var migrationFS = mustSub(migrationFiles, "migrations")
+var migrationFS = migrations.Sub(migrationFiles, "migrations")
 
-func mustSub(f fs.FS, dir string) fs.FS {
-	sub, err := fs.Sub(f, dir)
-	if err != nil {
-		panic(err)
-	}
-	return sub
-}
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+type migration = migrations.File
 
 // loadMigrations reads NNNN_*.sql from the root of fsys, sorted by version.
 func loadMigrations(fsys fs.FS) ([]migration, error) {
-	names, err := fs.Glob(fsys, "*.sql")
+	ms, err := migrations.Load(fsys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	var out []migration
-	seen := map[int]string{}
-	for _, name := range names {
-		prefix, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("postgres: migration %q: name must be NNNN_name.sql", name)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("postgres: migrations %q and %q share version %d", other, name, v)
-		}
-		seen[v] = name
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: path.Base(name), sql: string(body)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	return out, nil
+	return ms, nil
 }
 
 // MigrationCount returns how many migrations this binary embeds.
@@ -118,27 +85,27 @@ func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
 	}
 	newest := 0
 	if len(ms) > 0 {
-		newest = ms[len(ms)-1].version
+		newest = ms[len(ms)-1].Version
 	}
 	if current > newest {
 		return fmt.Errorf("postgres: database schema version %d is newer than this binary's newest migration %d; run a newer kiosko", current, newest)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
 			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-				m.version, m.name, time.Now().UnixNano())
+				m.Version, m.Name, time.Now().UnixNano())
 			return err
 		})
 		if err != nil {
-			return fail("postgres: migration "+m.name, err)
+			return fail("postgres: migration "+m.Name, err)
 		}
-		current = m.version
+		current = m.Version
 	}
 	db.version = current
 	return nil

@@ -175,8 +175,8 @@ func TestMigrationNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %s has version %d, want %d: versions must run 1, 2, 3…", m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %s has version %d, want %d: versions must run 1, 2, 3…", m.Name, m.Version, i+1)
 		}
 	}
 }
