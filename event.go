@@ -11,6 +11,12 @@ const (
 	EventConflict          = "conflict"
 	EventTakeoverContested = "takeover_contested"
 	EventTakeoverQuiet     = "takeover_quiet"
+	// EventTakeoverCounted: a person was seen at the displaced device
+	// soon after a takeover (its page's report, or it took the lease
+	// back), so the takeover now counts towards the sharing warning.
+	// Device is the device that took over, OtherDevice the displaced one,
+	// Reason "present" or "took_back".
+	EventTakeoverCounted = "takeover_counted"
 	EventWarningSet        = "warning_set"
 	EventWarningCleared    = "warning_cleared"
 	EventRemoteSignOut     = "remote_sign_out"
