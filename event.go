@@ -17,10 +17,10 @@ const (
 	// Device is the device that took over, OtherDevice the displaced one,
 	// Reason "present" or "took_back".
 	EventTakeoverCounted = "takeover_counted"
-	EventWarningSet        = "warning_set"
-	EventWarningCleared    = "warning_cleared"
-	EventRemoteSignOut     = "remote_sign_out"
-	EventPasswordSignOut   = "password_sign_out"
+	EventWarningSet      = "warning_set"
+	EventWarningCleared  = "warning_cleared"
+	EventRemoteSignOut   = "remote_sign_out"
+	EventPasswordSignOut = "password_sign_out"
 )
 
 // LeaseEvent is one step of the reading rule, kept durably.

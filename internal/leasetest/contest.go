@@ -136,4 +136,3 @@ func (f *fixture) mark(seat int64, device string, after time.Time, mark kiosko.C
 	}
 	return before, ok, got
 }
-
