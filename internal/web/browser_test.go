@@ -77,9 +77,16 @@ func TestBrowserReading(t *testing.T) {
 	run(b, "B-conflict", 10*time.Second, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotPresent(chromedp.CSS("#article-body p")))
 	run(b, "B-continues", 10*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	run(a, "A-displaced", time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
+	e.clock.Add(time.Second) // the clock is the test's: move it as the reader would
 	run(a, "A-takes-back", 5*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	run(b, "B-displaced", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	e.clock.Add(time.Second) // the clock is the test's: move it as the reader would
 	run(b, "B-takes-back", 5*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
+	// A's reader is still there and reads the message: a person at each
+	// device, right after the other took the seat.
+	run(a, "A-displaced-again", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	e.clock.Add(time.Second) // the clock is the test's: move it as the reader would
+	run(a, "A-reads-the-message", 2*time.Second, chromedp.Click(chromedp.CSS("#interstitial-title")))
 	run(a, "A-banner", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	run(b, "B-banner", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	buf, _ := chromedp.Run(a, chromedp.FullScreenshot(100))
