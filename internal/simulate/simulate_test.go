@@ -73,8 +73,8 @@ func TestRunOnDisplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantJSON := map[string]map[string]any{
-		"fight":  {"warned": true, "warned_at": "2026-03-02T10:05:26Z", "contested": 6.0, "quiet": 1.0, "conflicts": 1.0},
-		"alone":  {"warned": false, "warned_at": nil, "contested": 0.0, "quiet": 0.0, "conflicts": 0.0},
+		"fight": {"warned": true, "warned_at": "2026-03-02T10:05:26Z", "contested": 6.0, "quiet": 1.0, "conflicts": 1.0},
+		"alone": {"warned": false, "warned_at": nil, "contested": 0.0, "quiet": 0.0, "conflicts": 0.0},
 	}
 	for acct, fields := range wantJSON {
 		if len(got[acct]) != len(fields) {
