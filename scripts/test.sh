@@ -17,3 +17,6 @@ export KIOSKO_TEST_REDIS="${KIOSKO_TEST_REDIS:-redis://127.0.0.1:6379/0}"
 
 go vet ./...
 go test -race -count=1 -timeout 30m "$@" ./...
+# The fairness targets (docs/fairness.md) take too long under -race, where
+# they skip: run them on their own, without it.
+go test -count=1 -timeout 10m -run '^TestFairness' ./internal/simulate/

@@ -41,8 +41,10 @@ func DefaultSweep(base kiosko.ReadingSettings) []Setting {
 		with("window 3 days", func(s *kiosko.ReadingSettings) { s.SharingWindow = 3 * 24 * time.Hour }),
 		with("window 14 days", func(s *kiosko.ReadingSettings) { s.SharingWindow = 14 * 24 * time.Hour }),
 		with("contest window 30s", func(s *kiosko.ReadingSettings) { s.ContestWindow = 30 * time.Second }),
-		with("contest window 120s", func(s *kiosko.ReadingSettings) { s.ContestWindow = 120 * time.Second }),
-		with("contest window 300s", func(s *kiosko.ReadingSettings) { s.ContestWindow = 300 * time.Second }),
+		with("presence window 5s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 5 * time.Second }),
+		with("presence window 30s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 30 * time.Second }),
+		with("presence window 60s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 60 * time.Second }),
+		with("presence window 120s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 120 * time.Second }),
 	}
 }
 
