@@ -448,10 +448,10 @@ func (g *gen) sideBySide(s sitting) {
 type behaviour struct{ leave, retake, notice float64 }
 
 var (
-	mixed   = behaviour{leave: 0.15, retake: 0.5, notice: 0.35}
-	fights  = behaviour{leave: 0.05, retake: 0.9, notice: 0.1}
-	polite  = behaviour{leave: 0.15, notice: 0.85}
-	silent  = behaviour{leave: 0.15} // their pages never report: a script that says "nobody"
+	mixed  = behaviour{leave: 0.15, retake: 0.5, notice: 0.35}
+	fights = behaviour{leave: 0.05, retake: 0.9, notice: 0.1}
+	polite = behaviour{leave: 0.15, notice: 0.85}
+	silent = behaviour{leave: 0.15} // their pages never report: a script that says "nobody"
 	family = behaviour{leave: 0.15, retake: 0.4, notice: 0.45}
 )
 

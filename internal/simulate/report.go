@@ -19,7 +19,7 @@ type Group struct {
 	// Warned7First within 7 days of their first conflict (the first time
 	// two devices met, which is all the rule can see of sharing).
 	Warned7, Warned7First int
-	Warned3First          int // within 3 days of the first conflict
+	Warned3First          int       // within 3 days of the first conflict
 	WithConflict          int       // accounts that had at least one conflict
 	DaysToWarning         []float64 // for each warned account, days from the start
 	Contested             int
