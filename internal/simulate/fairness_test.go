@@ -71,15 +71,15 @@ func TestFairnessHonestNeverWarned(t *testing.T) {
 // TestFairnessSharersWarned: two people who fight over the seat are warned
 // within 3 days of first overlapping (97% or more); polite pairs, who take
 // over and, displaced, read the message and stop, within 7 days (90% or
-// more).
+// more); households, as before, within 7 days (95% or more).
 func TestFairnessSharersWarned(t *testing.T) {
 	skipUnderRace(t)
 	t.Parallel()
 	// Sharer variants are dealt in turn: 7 variants, 1,400 accounts.
-	res, _ := simulateGenerated(t, GenConfig{Seed: 20260302, Days: 28, Sharer: 200 * len(Personas["sharer"])})
+	res, _ := simulateGenerated(t, GenConfig{Seed: 20260302, Days: 28, Household: 300, Sharer: 200 * len(Personas["sharer"])})
 	within := func(variant string, days int) (warned, n int) {
 		for id, a := range res.Accounts {
-			if _, v := PersonaOf(id); v != variant || a.FirstConflict.IsZero() {
+			if p, v := PersonaOf(id); (v != variant && p != variant) || a.FirstConflict.IsZero() {
 				continue
 			}
 			n++
@@ -96,9 +96,10 @@ func TestFairnessSharersWarned(t *testing.T) {
 	}{
 		{"fighter", 3, 0.97},
 		{"polite", 7, 0.90},
+		{"household", 7, 0.95},
 	} {
 		warned, n := within(tc.variant, tc.days)
-		msg := fmt.Sprintf("%s pairs warned within %d days of first overlapping: %d of %d", tc.variant, tc.days, warned, n)
+		msg := fmt.Sprintf("%s accounts warned within %d days of first overlapping: %d of %d", tc.variant, tc.days, warned, n)
 		t.Log(msg)
 		if n < 180 || float64(warned) < tc.min*float64(n) {
 			t.Errorf("%s, want %.0f%% or more", msg, 100*tc.min)
