@@ -63,10 +63,29 @@ type Scheduler struct {
 	// Check is how often it looks for work besides the scheduled times
 	// (catch-up, retries of a failed run); default 15 minutes.
 	Check time.Duration
+
+	nothing map[string]bool // edition+week with no articles, logged once
 }
 
 // Run sends issues until ctx ends; it returns nil then.
 func (s *Scheduler) Run(ctx context.Context) error {
+	for {
+		wake := s.SendDue(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(max(time.Until(wake), time.Second)):
+		}
+	}
+}
+
+// SendDue is one look at the schedule: it sends each edition's issue that
+// is due and not sent yet, and returns when to look again. Run calls it in
+// a loop; tests call it directly to check what each look does.
+func (s *Scheduler) SendDue(ctx context.Context) (wake time.Time) {
 	log := s.Log
 	if log == nil {
 		log = slog.Default()
@@ -75,56 +94,52 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if check <= 0 {
 		check = 15 * time.Minute
 	}
-	nothing := map[string]bool{} // edition+week with no articles, logged once
-	for {
-		eds, err := s.Newsletter.Store.FindEditions(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Error("newsletter schedule: editions", "err", err)
+	if s.nothing == nil {
+		s.nothing = map[string]bool{} // edition+week with no articles, logged once
+	}
+	eds, err := s.Newsletter.Store.FindEditions(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Error("newsletter schedule: editions", "err", err)
+	}
+	now := s.Newsletter.now()
+	wake = now.Add(check)
+	for _, ed := range eds {
+		loc := s.location(ed)
+		if next := s.Schedule.Next(now, loc); next.Before(wake) {
+			wake = next
 		}
-		now := s.Newsletter.now()
-		wake := now.Add(check)
-		for _, ed := range eds {
-			loc := s.location(ed)
-			if next := s.Schedule.Next(now, loc); next.Before(wake) {
-				wake = next
-			}
-			prev := s.Schedule.Previous(now, loc)
-			if now.Sub(prev) >= 24*time.Hour {
-				continue
-			}
-			key := ed.Code + " " + s.Newsletter.Week(ed, now)
-			if nothing[key] {
-				continue
-			}
-			done, err := s.issueDone(ctx, ed, now)
-			if err != nil {
-				log.Error("newsletter schedule: issue", "edition", ed.Code, "err", err)
-				continue
-			}
-			if done {
-				continue
-			}
-			log.Info("newsletter schedule: sending the weekly issue", "edition", ed.Code)
-			rep, err := s.Newsletter.SendIssue(ctx, ed.Code, SendOptions{})
-			switch {
-			case ErrorCode(err) == ENOTFOUND:
-				nothing[key] = true
-				log.Info("newsletter schedule: nothing to send", "edition", ed.Code, "reason", ErrorMessage(err))
-			case err != nil && ctx.Err() != nil:
-				return nil
-			case err != nil:
-				log.Error("newsletter schedule: send", "edition", ed.Code, "err", err)
-			default:
-				log.Info("newsletter schedule: issue sent", "edition", ed.Code, "issue", rep.Issue.ID, "sent", rep.Sent,
-					"bounced", rep.Bounced, "failed", rep.Failed, "unknown", rep.Counts.Unknown)
-			}
+		prev := s.Schedule.Previous(now, loc)
+		if now.Sub(prev) >= 24*time.Hour {
+			continue
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(max(time.Until(wake), time.Second)):
+		key := ed.Code + " " + s.Newsletter.Week(ed, now)
+		if s.nothing[key] {
+			continue
+		}
+		done, err := s.issueDone(ctx, ed, now)
+		if err != nil {
+			log.Error("newsletter schedule: issue", "edition", ed.Code, "err", err)
+			continue
+		}
+		if done {
+			continue
+		}
+		log.Info("newsletter schedule: sending the weekly issue", "edition", ed.Code)
+		rep, err := s.Newsletter.SendIssue(ctx, ed.Code, SendOptions{})
+		switch {
+		case ErrorCode(err) == ENOTFOUND:
+			s.nothing[key] = true
+			log.Info("newsletter schedule: nothing to send", "edition", ed.Code, "reason", ErrorMessage(err))
+		case err != nil && ctx.Err() != nil:
+			return wake
+		case err != nil:
+			log.Error("newsletter schedule: send", "edition", ed.Code, "err", err)
+		default:
+			log.Info("newsletter schedule: issue sent", "edition", ed.Code, "issue", rep.Issue.ID, "sent", rep.Sent,
+				"bounced", rep.Bounced, "failed", rep.Failed, "unknown", rep.Counts.Unknown)
 		}
 	}
+	return wake
 }
 
 func (s *Scheduler) location(ed *Edition) *time.Location {

@@ -48,7 +48,10 @@ func TestStripeCheckoutToCancel(t *testing.T) {
 		t.Fatalf("checkout: %d %s", code, body)
 	}
 
-	acct, _ := m.Store.FindAccountByEmail(ctx, "free@kiosko.test")
+	acct, err := m.Store.FindAccountByEmail(ctx, "free@kiosko.test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	hook := func(id, typ string, obj any) int {
 		t.Helper()
 		payload, sig := stripemock.Event(t, secret, id, typ, time.Now(), obj)

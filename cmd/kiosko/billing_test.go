@@ -61,34 +61,59 @@ func TestStripeSettingsAreCheckedAndRedacted(t *testing.T) {
 	}
 }
 
-func TestClearOwnerWarningAfterSeatAdd(t *testing.T) {
+// TestSeatAddLiftsTheOwnersWarning: the owner of a Premium subscription
+// was warned for sharing; `kiosko seat add` gives the second seat to
+// another person, which lifts the owner's warning and records why.
+func TestSeatAddLiftsTheOwnersWarning(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"account", "create", "--email", "owner@example.com", "--plan", "premium"},
+		{"account", "create", "--email", "friend@example.com", "--plan", "free"},
+	} {
+		if out, err := kioskoCLI(t, dir, "una contraseña muy larga\n", args...); err != nil {
+			t.Fatalf("kiosko %v: %v\n%s", args, err, out)
+		}
+	}
 	ctx := t.Context()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "kiosko.db"))
+	store, err := sqlite.Open(filepath.Join(dir, "kiosko.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	owner := &kiosko.Account{Email: "o@example.com", PasswordHash: "x", Role: kiosko.RoleReader, Lang: "es", PasswordChangedAt: now, CreatedAt: now}
-	if err := store.CreateAccount(ctx, owner); err != nil {
+	owner, err := store.FindAccountByEmail(ctx, "owner@example.com")
+	if err != nil {
 		t.Fatal(err)
 	}
-	sub := &kiosko.Subscription{OwnerID: owner.ID, PlanCode: kiosko.PlanPremium, Status: kiosko.StatusActive, Seats: 2, Provider: kiosko.ProviderManual, CurrentPeriodEnd: now.AddDate(0, 1, 0), CreatedAt: now}
-	if err := store.CreateSubscription(ctx, sub); err != nil {
+	seat, _, err := store.FindSeatForAccount(ctx, owner.ID, time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
-	seat, _, _ := store.FindSeatForAccount(ctx, owner.ID, now)
-	if err := store.SetSeatWarning(ctx, seat.ID, &now); err != nil {
+	warned := time.Now().UTC().Add(-time.Hour)
+	if err := store.SetSeatWarning(ctx, seat.ID, &warned); err != nil {
 		t.Fatal(err)
 	}
-	if err := clearOwnerWarning(ctx, store, sub, now); err != nil {
+
+	if out, err := kioskoCLI(t, dir, "", "seat", "add", "--owner", "owner@example.com", "--email", "friend@example.com"); err != nil {
+		t.Fatalf("seat add: %v\n%s", err, out)
+	}
+	friend, err := store.FindAccountByEmail(ctx, "friend@example.com")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if seat, _ = store.FindSeatByID(ctx, seat.ID); seat.SharingWarning != nil {
-		t.Error("the owner's warning stays")
+	if fs, _, err := store.FindSeatForAccount(ctx, friend.ID, time.Now()); err != nil || fs.Position != 2 {
+		t.Fatalf("the friend's seat after seat add: %+v, %v; want the second seat", fs, err)
 	}
-	evs, _ := store.FindLeaseEvents(ctx, kiosko.LeaseEventFilter{SeatID: seat.ID, Kind: kiosko.EventWarningCleared})
-	if len(evs) != 1 || evs[0].Reason != "upgrade" {
-		t.Errorf("events = %+v", evs)
+	if seat, err = store.FindSeatByID(ctx, seat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if seat.SharingWarning != nil {
+		t.Error("the owner's sharing warning stays after another person took the second seat")
+	}
+	evs, err := store.FindLeaseEvents(ctx, kiosko.LeaseEventFilter{SeatID: seat.ID, Kind: kiosko.EventWarningCleared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || evs[0].Reason != "upgrade" || evs[0].AccountID != owner.ID {
+		t.Errorf("warning-cleared events = %+v, want one for the owner with reason upgrade", evs)
 	}
 }

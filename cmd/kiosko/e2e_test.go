@@ -72,7 +72,10 @@ func (b *browser) do(req *http.Request) (int, string, http.Header) {
 		b.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.t.Fatalf("%s %s: reading the answer: %v", req.Method, req.URL.Path, err)
+	}
 	return res.StatusCode, string(body), res.Header
 }
 
@@ -305,7 +308,10 @@ func TestEmptyPublication(t *testing.T) {
 	if err != nil || len(eds) != 2 {
 		t.Fatalf("editions: %v %v", eds, err)
 	}
-	arts, _ := m.Store.FindArticles(context.Background(), kioskoFilter(""))
+	arts, err := m.Store.FindArticles(context.Background(), kioskoFilter(""))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(arts) != 0 {
 		t.Fatalf("--seed-demo=false seeded %d articles", len(arts))
 	}
@@ -337,7 +343,10 @@ func TestLeaseEventsAndDevicesStored(t *testing.T) {
 			t.Fatalf("%s: %d %v", step.path, code, out)
 		}
 	}
-	acct, _ := m.Store.FindAccountByEmail(ctx, "digital@kiosko.test")
+	acct, err := m.Store.FindAccountByEmail(ctx, "digital@kiosko.test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]bool{"claim": false, "conflict": false, "takeover_contested": false}
 	deadline := time.Now().Add(5 * time.Second)
 	for {

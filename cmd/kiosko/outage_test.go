@@ -173,6 +173,9 @@ func TestPostgresOutage(t *testing.T) {
 	j := i + strings.IndexAny(dbURL[i:], "/")
 	p := newProxy(t, dbURL[i:j])
 	viaProxy := dbURL[:i] + p.ln.Addr().String() + dbURL[j:]
+	// This test is about the production behaviour with the database gone:
+	// its connect timeout, not the tests' generous one.
+	viaProxy = strings.Replace(viaProxy, "connect_timeout=10", "connect_timeout=2", 1)
 	m := startMain(t, "--database-url", viaProxy)
 	get := func(path string) (int, string) {
 		res, err := http.Get(m.URL() + path)

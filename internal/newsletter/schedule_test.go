@@ -44,18 +44,27 @@ func TestSchedulerSendsOncePerWeek(t *testing.T) {
 	e.confirmed(t, "es", "a@example.com")
 	e.confirmed(t, "us", "b@example.com")
 	// now is Friday 08:00 UTC: a Friday 07:00 UTC schedule is due.
-	s := &kiosko.Scheduler{Newsletter: e.n, Schedule: kiosko.NewsletterSchedule{Day: time.Friday, Hour: 7, Location: time.UTC}, Check: 50 * time.Millisecond}
+	schedule := kiosko.NewsletterSchedule{Day: time.Friday, Hour: 7, Location: time.UTC}
+	s := &kiosko.Scheduler{Newsletter: e.n, Schedule: schedule, Check: time.Hour}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- s.Run(ctx) }()
 	mp.WaitFor(t, "a@example.com", 1)
 	mp.WaitFor(t, "b@example.com", 1)
-	time.Sleep(300 * time.Millisecond) // several more checks
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if n := mp.Count(t); n != 2 {
-		t.Fatalf("%d messages, want one per edition", n)
+	// Later looks the same day, from this node or from another that
+	// starts now, send nothing more. SendDue sends before it returns, so
+	// the count is final after each look.
+	for i, look := range []*kiosko.Scheduler{s, s, {Newsletter: e.n, Schedule: schedule}} {
+		e.clock.Add(2 * time.Hour)
+		if wake := look.SendDue(context.Background()); !wake.After(e.clock.Now()) {
+			t.Errorf("look %d: next look at %v, not after now %v", i+1, wake, e.clock.Now())
+		}
+		if n := mp.Count(t); n != 2 {
+			t.Fatalf("after look %d: %d messages, want one per edition", i+1, n)
+		}
 	}
 }

@@ -237,7 +237,10 @@ func TestPremiumUpgradeInviteAndReadTogether(t *testing.T) {
 	}
 
 	// The owner revokes Bea's seat and can invite someone else.
-	seatsNow, _ := e.store.FindSeats(ctx, sub.ID)
+	seatsNow, err := e.store.FindSeats(ctx, sub.ID)
+	if err != nil || len(seatsNow) < 2 {
+		t.Fatalf("seats: %d, %v; want Bea's second seat", len(seatsNow), err)
+	}
 	p = ana.post("/billing/seats/"+itoa(seatsNow[1].ID)+"/remove", nil)
 	mustStatus(t, "remove", p, http.StatusSeeOther)
 	if p := bea.get(articlePath); reads(p) {
@@ -270,7 +273,10 @@ func (b *browser) upload(path, name string, data []byte) page {
 		b.e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.e.t.Fatalf("upload %s: reading the answer: %v", path, err)
+	}
 	return page{status: res.StatusCode, body: string(out), header: res.Header}
 }
 
@@ -327,7 +333,10 @@ func TestBusinessSeatsInvitesDomainsAndEnd(t *testing.T) {
 	}
 
 	// Remove Bea.
-	seats, _ := e.store.FindSeats(ctx, sub.ID)
+	seats, err := e.store.FindSeats(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var beaSeat int64
 	for _, s := range seats {
 		if s.AccountID == e.account("bea@corp.test").ID {
@@ -462,7 +471,10 @@ func TestStripeCheckoutWebhookCancel(t *testing.T) {
 	if got := e.postEvent("evt_2", "customer.subscription.created", now, sub.Object()); got != http.StatusOK {
 		t.Fatalf("replayed event: %d", got)
 	}
-	subs, _ := e.store.FindSubscriptionsByOwner(context.Background(), anaID)
+	subs, err := e.store.FindSubscriptionsByOwner(context.Background(), anaID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(subs) != 1 || subs[0].Status != kiosko.StatusActive || subs[0].Seats != 2 || subs[0].PriceCents != 1499 {
 		t.Fatalf("subscriptions after checkout: %+v", subs)
 	}
@@ -490,8 +502,8 @@ func TestStripeCheckoutWebhookCancel(t *testing.T) {
 	// An older update arriving late does not undo the cancellation.
 	sub.CancelAtPeriodEnd = false
 	e.postEvent("evt_2b", "customer.subscription.updated", now.Add(time.Minute), sub.Object())
-	if s, _ := e.d.Billing.OwnedSubscription(context.Background(), anaID); s.Status != kiosko.StatusCanceled {
-		t.Fatalf("after a late event: status %s", s.Status)
+	if s, err := e.d.Billing.OwnedSubscription(context.Background(), anaID); err != nil || s.Status != kiosko.StatusCanceled {
+		t.Fatalf("after a late event: %+v, %v; want canceled", s, err)
 	}
 	e.clock.Add(10 * 24 * time.Hour)
 	if p := ana.get(articlePath); !reads(p) {

@@ -171,7 +171,10 @@ func (b *browser) do(method, path string, form url.Values) page {
 		b.e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.e.t.Fatalf("%s %s: reading the answer: %v", method, path, err)
+	}
 	return page{status: res.StatusCode, body: string(data), header: res.Header}
 }
 

@@ -239,6 +239,11 @@ func schemaURL(t testing.TB, schema string) string {
 	if q.Get("pool_max_conns") == "" {
 		q.Set("pool_max_conns", "4")
 	}
+	// Production connects within 2 s (postgres.DefaultConnectTimeout); a
+	// shared CI machine under -race can take longer to accept.
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", "10")
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
