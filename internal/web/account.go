@@ -79,7 +79,9 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, fmt.Errorf("sign up: %w", err))
 		return
 	}
+	s.endPrevious(r, res)
 	s.d.SetSession(w, res.Token)
+	s.d.SetDeviceToken(w, res.DeviceToken)
 	redirect(w, r, orDefault(f.Next, "/account?done=signup"))
 }
 
@@ -105,7 +107,9 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.formPage(w, r, "signin", "web.signin.title", f, err)
 		return
 	}
+	s.endPrevious(r, res)
 	s.d.SetSession(w, res.Token)
+	s.d.SetDeviceToken(w, res.DeviceToken)
 	redirect(w, r, orDefault(f.Next, "/account"))
 }
 
