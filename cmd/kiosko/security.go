@@ -18,7 +18,7 @@ const bodyReadTimeout = 30 * time.Second
 // secure wraps the whole server in the protections every route shares
 // (docs/security.md): HSTS over https, a read deadline for request bodies,
 // and the body caps, refused with the site's page or the API's JSON.
-func secure(d *httpx.Deps, site *web.Server, next http.Handler) http.Handler {
+func secure(d *httpx.Deps, site *web.Server, bodyTimeout time.Duration, next http.Handler) http.Handler {
 	limits := httpx.BodyLimits{Default: httpx.DefaultMaxBody, Larger: uploadLimits, TooLarge: func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			d.WriteError(w, r, httpx.ErrTooLarge())
@@ -26,7 +26,7 @@ func secure(d *httpx.Deps, site *web.Server, next http.Handler) http.Handler {
 		}
 		site.TooLarge(w, r)
 	}}
-	return httpx.HSTS(d.HSTS, httpx.ReadDeadline(bodyReadTimeout, limits.Handler(next)))
+	return httpx.HSTS(d.HSTS, httpx.ReadDeadline(bodyTimeout, limits.Handler(next)))
 }
 
 // uploadLimits are the routes that take files, with their larger caps

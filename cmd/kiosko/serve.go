@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -65,6 +66,8 @@ type Main struct {
 	Hasher kiosko.PasswordHasher
 	// Clock may be replaced before Run.
 	Clock kiosko.Clock
+	// BodyTimeout is how long a client has to send a request body (0: 30s).
+	BodyTimeout time.Duration
 
 	Store   kiosko.Store
 	Leases  kiosko.LeaseEngine
@@ -188,7 +191,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("/", site)
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
-	handler = secure(m.Deps, site, handler)
+	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
 
 	// Requests carry a context that ends when shutdown starts, so open
 	// event streams close and Shutdown does not wait for them.
