@@ -17,3 +17,17 @@ export KIOSKO_TEST_REDIS="${KIOSKO_TEST_REDIS:-redis://127.0.0.1:6379/0}"
 
 go vet ./...
 go test -race -count=1 -timeout 30m "$@" ./...
+
+# A short run of every fuzz target (docs/security.md records longer runs).
+# FUZZTIME=0 skips them.
+FUZZTIME="${FUZZTIME:-3s}"
+if [ "$FUZZTIME" != "0" ]; then
+	for target in \
+		.:FuzzParseSubscriberCSV .:FuzzDeviceToken .:FuzzCleanName \
+		./internal/simulate:FuzzParseTraces ./internal/api:FuzzDecodeJSON \
+		./internal/billing:FuzzStripeWebhook ./internal/httpx:FuzzClientAddress \
+		./internal/httpx:FuzzSignedValue ./internal/httpx:FuzzParseProxies \
+		./internal/password:FuzzJudge ./internal/web:FuzzMeterCookie; do
+		go test -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" "${target%%:*}"
+	done
+fi

@@ -30,6 +30,11 @@ func ParseProxies(s string) ([]netip.Prefix, error) {
 			return nil, fmt.Errorf("%q is not a CIDR prefix such as 10.0.0.0/8", f)
 		}
 		if p.Addr().Is4In6() {
+			// An IPv4-mapped prefix names IPv4 addresses; shorter than
+			// ::ffff:0:0/96 it would name IPv6 ones too (found by fuzzing).
+			if p.Bits() < 96 {
+				return nil, fmt.Errorf("%q: an IPv4-mapped prefix needs at least 96 bits", f)
+			}
 			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		out = append(out, p.Masked())
