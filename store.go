@@ -10,6 +10,7 @@ type Store interface {
 	ArticleStore
 	SubscriptionStore
 	EventStore
+	EventLog
 	MeterStore
 	NewsletterStore
 	InviteStore

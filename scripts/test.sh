@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # The test command: installs the Go tools the tests talk to (Mailpit as the
-# SMTP peer, stripe-mock as the Stripe peer) when they are missing, then runs
-# every test with the race detector. Tests that need PostgreSQL, Redis or
-# Chromium skip with a clear message when those are missing, unless
-# KIOSKO_REQUIRE_SERVICES=1 (CI sets it), where they fail instead.
+# SMTP peer, stripe-mock as the Stripe peer) and staticcheck when they are
+# missing; fails when go.mod/go.sum are not tidy, on go vet or staticcheck
+# findings; then runs every test with the race detector and prints each
+# failure in full, each skip in a line, and the ten slowest tests. Tests
+# that need PostgreSQL, Redis or Chromium skip with a clear message when
+# those are missing, unless KIOSKO_REQUIRE_SERVICES=1 (CI sets it), where
+# they fail instead. Extra arguments go to go test (e.g. -run TestX).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export PATH="$(go env GOPATH)/bin:$PATH"
 command -v mailpit >/dev/null || go install github.com/axllent/mailpit@v1.33.1
 command -v stripe-mock >/dev/null || go install github.com/stripe/stripe-mock@v0.203.0
+command -v staticcheck >/dev/null || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Local services the scale-out tests use (see docs/deploy.md).
 export KIOSKO_TEST_POSTGRES="${KIOSKO_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"
 export KIOSKO_TEST_REDIS="${KIOSKO_TEST_REDIS:-redis://127.0.0.1:6379/0}"
 
+go mod tidy -diff || { echo "test: go.mod/go.sum are not tidy (the diff above); run go mod tidy" >&2; exit 1; }
 go vet ./...
-go test -race -count=1 -timeout 30m "$@" ./...
+staticcheck ./...
+
+bin="$(mktemp -d)"
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/testsummary" ./scripts/testsummary
+go test -json -race -count=1 -timeout 30m "$@" ./... | "$bin/testsummary"
 
 # A short run of every fuzz target (docs/security.md records longer runs).
 # FUZZTIME=0 skips them.

@@ -87,10 +87,12 @@ func (p *profile) screenshot(step string) string {
 	if err != nil {
 		return "none: " + err.Error()
 	}
-	dir := filepath.Join(os.TempDir(), "kiosko-screenshots")
-	_ = os.MkdirAll(dir, 0o755)
-	path := filepath.Join(dir, sanitize(fmt.Sprintf("%s-%s-%s.jpg", p.t.Name(), p.name, step)))
-	_ = os.WriteFile(path, buf, 0o644)
+	// The artifact directory is the test's own: removed after the run
+	// unless go test -artifacts keeps it.
+	path := filepath.Join(p.t.ArtifactDir(), sanitize(fmt.Sprintf("%s-%s.jpg", p.name, step)))
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		return "none: " + err.Error()
+	}
 	return path
 }
 
@@ -145,16 +147,18 @@ func TestTwoDevicesOneSeat(t *testing.T) {
 	a.run("A reads", chromedp.Navigate(m.URL()+path), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	b.run("B meets the interstitial", chromedp.Navigate(m.URL()+path), chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotPresent(chromedp.CSS("#article-body p")))
 
-	// B continues here; A is told within a second, without a reload.
+	// B continues here; A is told at once, without a reload.
 	b.run("B continues", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
-	a.runWithin("A displaced within 1 s", time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
+	// Pages heartbeat every 30 s or more: a few seconds is the push, not a
+	// poll, with room for a busy machine.
+	a.runWithin("A displaced without a reload", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
 
 	// Contested takeovers back and forth put the seat under sharing warning.
 	a.run("A takes back", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
-	b.runWithin("B displaced", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	b.runWithin("B displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
 	b.run("B takes back", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	for _, p := range []*profile{a, b} {
-		p.runWithin("sharing warning shown", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
+		p.runWithin("sharing warning shown", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	}
 	// The banner is on every page of the seat, not only the article.
 	a.run("banner on the front page", chromedp.Navigate(m.URL()+"/es/"), chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
@@ -168,7 +172,7 @@ func TestTwoDevicesOneSeat(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#new_password")),
 		chromedp.WaitNotPresent(chromedp.CSS("#new_password")),
 	)
-	b.runWithin("B told it was signed out", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#signed-out")))
+	b.runWithin("B told it was signed out", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#signed-out")))
 	a.run("A's warning lifted", chromedp.Navigate(m.URL()+"/es/"), chromedp.WaitNotVisible(chromedp.CSS("#sharing-banner")))
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/demo"
+	"github.com/kiosko/kiosko/internal/i18n"
 	"github.com/kiosko/kiosko/internal/mailpit"
 	"github.com/kiosko/kiosko/internal/password"
 )
@@ -222,13 +224,16 @@ func TestReaderJourney(t *testing.T) {
 		if code, _ := other.get(u.RequestURI()); code != 200 {
 			t.Fatalf("reset link page: %d", code)
 		}
-		code, _, _ = other.post("/password/reset", url.Values{"token": {token}, "password": {"otra frase aun mas larga"}})
-		if code != http.StatusSeeOther && code != http.StatusOK {
-			t.Fatalf("reset: status %d", code)
+		code, _, h := other.post("/password/reset", url.Values{"token": {token}, "password": {"otra frase aun mas larga"}})
+		if code != http.StatusSeeOther || h.Get("Location") != "/signin?done=reset" {
+			t.Fatalf("reset: status %d to %q, want 303 to /signin?done=reset", code, h.Get("Location"))
 		}
-		code, _, _ = other.post("/password/reset", url.Values{"token": {token}, "password": {"y una tercera frase larga"}})
-		if code == http.StatusSeeOther {
-			t.Fatal("a reset link worked twice")
+		code, body, _ = other.post("/password/reset", url.Values{"token": {token}, "password": {"y una tercera frase larga"}})
+		if want := html.EscapeString(i18n.Default().T("es", "error.reset_link_invalid")); code != http.StatusUnprocessableEntity || !strings.Contains(body, want) {
+			t.Fatalf("a reset link used twice: status %d, want 422 saying %q", code, want)
+		}
+		if code, _, _ := newBrowser(t, m).post("/signin", url.Values{"email": {"lector@example.com"}, "password": {"y una tercera frase larga"}}); code == http.StatusSeeOther {
+			t.Fatal("the password sent with a used reset link signs in")
 		}
 		// The old session ended; the new password works, the old one not.
 		if _, body := reader.get("/account"); strings.Contains(body, "lector@example.com") {

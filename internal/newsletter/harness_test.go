@@ -16,6 +16,8 @@ import (
 	"github.com/kiosko/kiosko/internal/mail"
 	"github.com/kiosko/kiosko/internal/mailpit"
 	"github.com/kiosko/kiosko/internal/newsletter"
+	"github.com/kiosko/kiosko/internal/postgres"
+	"github.com/kiosko/kiosko/internal/postgres/pgtest"
 	"github.com/kiosko/kiosko/internal/sqlite"
 )
 
@@ -43,8 +45,9 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	db    *sqlite.DB
-	path  string
+	db    kiosko.Store
+	path  string // the SQLite file, when on SQLite
+	pgURL string // the PostgreSQL schema's URL, when on PostgreSQL
 	n     *kiosko.Newsletter
 	clock *clock
 	smtp  string
@@ -62,6 +65,27 @@ func setup(t testing.TB, smtpAddr string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	e := fill(t, db, smtpAddr)
+	e.path = path
+	return e
+}
+
+// setupPostgres is setup on a PostgreSQL schema of the test's own.
+func setupPostgres(t testing.TB, smtpAddr string) *env {
+	t.Helper()
+	u := pgtest.URL(t)
+	db, err := postgres.Open(context.Background(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := fill(t, db, smtpAddr)
+	e.pgURL = u
+	return e
+}
+
+func fill(t testing.TB, db kiosko.Store, smtpAddr string) *env {
+	t.Helper()
 	ctx := context.Background()
 	for _, ed := range []*kiosko.Edition{
 		{Code: "es", Name: "El Kiosko", Lang: "es", Timezone: "Europe/Madrid"},
@@ -84,7 +108,7 @@ func setup(t testing.TB, smtpAddr string) *env {
 			t.Fatal(err)
 		}
 	}
-	e := &env{db: db, path: path, clock: &clock{t: now, start: time.Now()}, smtp: smtpAddr}
+	e := &env{db: db, clock: &clock{t: now, start: time.Now()}, smtp: smtpAddr}
 	e.n = newService(t, db, smtpAddr, e.clock, 4)
 	return e
 }

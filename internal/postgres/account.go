@@ -32,9 +32,11 @@ func scanAccount(r pgx.Row) (*kiosko.Account, error) {
 
 // CreateAccount stores a and sets its ID. ECONFLICT if the email is taken.
 func (db *DB) CreateAccount(ctx context.Context, a *kiosko.Account) error {
-	err := db.pool.QueryRow(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
+	err := db.writer(ctx, func(q Querier) error {
+		return q.QueryRow(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+			a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+	})
 	return fail("create account", constraintErr(err, errEmailTaken()))
 }
 

@@ -135,8 +135,31 @@ type Querier interface {
 // inTx runs fn in a transaction, committing when fn returns nil. Anything
 // fn wrote is rolled back on error, so a request cut short by a lost
 // connection leaves nothing half-written.
+//
+// Events pending in ctx (kiosko.WithEvents) are written in the same
+// transaction, so a change and the events that describe it commit together.
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
+	var events []kiosko.Event
+	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		events = kiosko.TakeEvents(ctx)
+		return insertEvents(ctx, tx, events)
+	})
+	if err != nil {
+		kiosko.ReturnEvents(ctx, events)
+	}
+	return err
+}
+
+// writer runs fn inside a transaction when ctx carries pending events (so
+// they commit with fn's change), directly on the pool otherwise.
+func (db *DB) writer(ctx context.Context, fn func(q Querier) error) error {
+	if kiosko.HasPendingEvents(ctx) {
+		return db.inTx(ctx, func(tx pgx.Tx) error { return fn(tx) })
+	}
+	return fn(db.pool)
 }
 
 // queryList runs a query and scans every row with scan. It returns an empty,

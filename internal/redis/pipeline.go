@@ -188,10 +188,8 @@ func (p *pipeliner) flush(batch []*claimCall) {
 // if any; replies that are errors stay on their commands.
 func runPipe(ctx context.Context, pipe goredis.Pipeliner) error {
 	_, err := pipe.Exec(ctx)
-	if err != nil {
-		if _, ok := err.(goredis.Error); ok {
-			return nil // a command's own error reply
-		}
+	if _, ok := err.(goredis.Error); ok {
+		return nil // a command's own error reply
 	}
 	return err
 }

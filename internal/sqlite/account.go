@@ -34,9 +34,11 @@ func scanAccount(r scanner) (*kiosko.Account, error) {
 // CreateAccount stores a and sets its ID. The email is stored as given: the
 // domain normalises it. ECONFLICT if the email is taken.
 func (db *DB) CreateAccount(ctx context.Context, a *kiosko.Account) error {
-	err := db.write.QueryRowContext(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
+	err := db.writer(ctx, func(q querier) error {
+		return q.QueryRowContext(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+			a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+	})
 	if err != nil {
 		return fmt.Errorf("create account: %w", constraintErr(err, errEmailTaken()))
 	}

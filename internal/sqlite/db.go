@@ -141,6 +141,9 @@ func (db *DB) Counts(ctx context.Context) (map[string]int64, error) {
 
 // inTx runs fn in a write transaction (BEGIN IMMEDIATE), committing when fn
 // returns nil.
+//
+// Events pending in ctx (kiosko.WithEvents) are written in the same
+// transaction, so a change and the events that describe it commit together.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -150,7 +153,27 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	events := kiosko.TakeEvents(ctx)
+	if err := insertEvents(ctx, tx, events); err != nil {
+		_ = tx.Rollback()
+		kiosko.ReturnEvents(ctx, events)
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		kiosko.ReturnEvents(ctx, events)
+		return err
+	}
+	return nil
+}
+
+// writer runs fn on the writer connection, inside a transaction when ctx
+// carries pending events (so they commit with fn's change), directly
+// otherwise (one statement needs no transaction of its own).
+func (db *DB) writer(ctx context.Context, fn func(q querier) error) error {
+	if kiosko.HasPendingEvents(ctx) {
+		return db.inTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
+	}
+	return fn(db.write)
 }
 
 // scanner is a *sql.Row or *sql.Rows.

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Subscription", subscriptionTests},
 		{"Seat", seatTests},
 		{"Event", eventTests},
+		{"EventLog", eventLogTests},
 		{"Meter", meterTests},
 		{"Store", storeTests},
 		{"InviteAndBilling", inviteTests},

@@ -214,6 +214,9 @@ func TestPasswordReset(t *testing.T) {
 	if p := b.post("/password/reset", url.Values{"token": {token}, "password": {"another new passphrase"}}); p.status != http.StatusUnprocessableEntity || !p.has(template.HTMLEscapeString(e.d.Catalog.T("en", "error.reset_link_invalid"))) {
 		t.Errorf("token used twice: %d %s", p.status, text(p.body))
 	}
+	if p := e.browser("en").post("/signin", url.Values{"email": {"premium@kiosko.test"}, "password": {"another new passphrase"}}); p.status == http.StatusSeeOther {
+		t.Error("the password sent with a used reset link signs in")
+	}
 	b.signIn("premium@kiosko.test", "a brand new passphrase")
 }
 

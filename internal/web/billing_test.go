@@ -445,8 +445,8 @@ func TestStripeCheckoutWebhookCancel(t *testing.T) {
 	now := e.clock.Now()
 	end := now.AddDate(0, 1, 0)
 	sub := stripemock.Subscription{ID: "sub_ana", Customer: "cus_ana", Status: "active", AccountID: anaID, Plan: "premium", Seats: 2, Quantity: 1, UnitAmount: 1499, Currency: "eur", PeriodEnd: end}
-	payload, _ := stripemock.Event(t, "whsec_forged", "evt_forged", "customer.subscription.created", now, sub.Object())
-	if got := e.postWebhook(payload, "t=1,v1=forged"); got != http.StatusBadRequest {
+	payload, forged := stripemock.Event(t, "whsec_forged", "evt_forged", "customer.subscription.created", now, sub.Object())
+	if got := e.postWebhook(payload, forged); got != http.StatusBadRequest {
 		t.Fatalf("forged webhook: %d, want 400", got)
 	}
 	if p := ana.get(articlePath); reads(p) {

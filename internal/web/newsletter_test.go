@@ -98,11 +98,36 @@ func TestNewsletterSignUpConfirmAndOneClickUnsubscribe(t *testing.T) {
 	if issue.Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" || !strings.HasPrefix(unsub, e.srv.URL+"/newsletter/unsubscribe?token=") {
 		t.Fatalf("headers: %q %q", issue.Header("List-Unsubscribe"), issue.Header("List-Unsubscribe-Post"))
 	}
-	// The footer link shows a page with a button.
+	// The footer link shows a page with a button, and unsubscribes nobody
+	// (mail scanners follow links).
 	if p := e.browser("").get(strings.TrimPrefix(unsub, e.srv.URL)); p.status != http.StatusOK || !p.has("Darme de baja") {
 		t.Fatalf("unsubscribe page: %d", p.status)
 	}
-	res, err := http.Post(unsub, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	stillSubscribed := func(after string) {
+		t.Helper()
+		if s, err := e.store.FindSubscriber(context.Background(), "es", "lectora@example.com"); err != nil || s.Status != kiosko.SubscriberConfirmed {
+			t.Fatalf("after %s: %+v, %v; want still subscribed", after, s, err)
+		}
+	}
+	stillSubscribed("opening the unsubscribe page")
+	// A link that is not one is refused, in the reader's language, and
+	// unsubscribes nobody.
+	if p := e.browser("en").get("/newsletter/unsubscribe?token=forged"); p.status != http.StatusNotFound || !p.has("no longer valid") {
+		t.Fatalf("unsubscribe page with a bad token: %d %s", p.status, text(p.body))
+	}
+	if p := e.browser("en").post("/newsletter/unsubscribe", url.Values{"token": {"forged"}}); p.status != http.StatusNotFound || !p.has("no longer valid") {
+		t.Fatalf("unsubscribe with a bad token: %d %s", p.status, text(p.body))
+	}
+	res, err := http.Post(e.srv.URL+"/newsletter/unsubscribe?token=forged", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Fatalf("one-click with a bad token: %d, want 404", res.StatusCode)
+	}
+	stillSubscribed("bad tokens")
+	res, err = http.Post(unsub, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,9 +92,18 @@ func TestFormat(t *testing.T) {
 func TestTemplateKeys(t *testing.T) {
 	c := i18n.Default()
 	key := regexp.MustCompile(`\bT "([a-z0-9_.]+)"`)
-	files, _ := fs.Glob(templateFS, "templates/*.html")
+	files, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 5 {
+		t.Fatalf("found %d templates (%v): the pattern no longer matches them", len(files), files)
+	}
 	for _, f := range files {
-		data, _ := fs.ReadFile(templateFS, f)
+		data, err := fs.ReadFile(templateFS, f)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, m := range key.FindAllStringSubmatch(string(data), -1) {
 			for _, lang := range kiosko.Languages {
 				if !c.Has(lang, m[1]) {

@@ -109,24 +109,37 @@ func waitReady(url string, exited <-chan struct{}) error {
 	return fmt.Errorf("no answer on %s", url)
 }
 
-// Event is a webhook event signed with secret as Stripe signs it: the
+// Event is a webhook event signed with secret as Stripe signs it, now: the
 // payload and its Stripe-Signature header. object is the event's
 // data.object (a map or a stripe-go type marshalled to JSON).
 func Event(t testing.TB, secret, id, typ string, created time.Time, object any) (payload []byte, signature string) {
+	t.Helper()
+	payload = EventPayload(t, id, typ, created, object)
+	return payload, Sign(payload, secret, time.Now())
+}
+
+// Sign is the Stripe-Signature header of payload signed with secret at
+// the moment at: a well-formed header, valid or not depending on the
+// secret and on how long ago at was.
+func Sign(payload []byte, secret string, at time.Time) string {
+	return webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: at}).Header
+}
+
+// EventPayload is the body of a webhook event, unsigned.
+func EventPayload(t testing.TB, id, typ string, created time.Time, object any) []byte {
 	t.Helper()
 	obj, err := json.Marshal(object)
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, err = json.Marshal(map[string]any{
+	payload, err := json.Marshal(map[string]any{
 		"id": id, "object": "event", "type": typ, "created": created.Unix(), "api_version": stripe.APIVersion,
 		"livemode": false, "data": map[string]json.RawMessage{"object": obj},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payload, Secret: secret, Timestamp: time.Now()})
-	return payload, signed.Header
+	return payload
 }
 
 // Subscription is the data.object of a customer.subscription.* event.
