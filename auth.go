@@ -23,10 +23,13 @@ type AuthSettings struct {
 	// FailedPerDeviceToken bounds the failed sign-ins of one device token,
 	// and the wrong current passwords of one session, per hour.
 	FailedPerDeviceToken int
-	Mail                 MailLimits    // mail sent on behalf of anonymous visitors
-	ResetsPerAccount     int           // reset requests per account per hour
-	ResetsPerIP          int           // reset requests per IP prefix per hour
-	TouchEvery           time.Duration // how often a used session's last-seen is written
+	Mail                 MailLimits // mail sent on behalf of anonymous visitors
+	// TakenPerClient bounds the sign-ups of taken addresses per client
+	// address per hour (signup.go); 0: 10.
+	TakenPerClient   int
+	ResetsPerAccount int           // reset requests per account per hour
+	ResetsPerIP      int           // reset requests per IP prefix per hour
+	TouchEvery       time.Duration // how often a used session's last-seen is written
 	// SessionCacheTTL is how long a looked-up session is trusted without
 	// asking the database again (0: DefaultSessionCacheTTL; negative: never).
 	// Sessions this process ends leave the cache at once; the TTL bounds

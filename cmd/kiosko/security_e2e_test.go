@@ -559,3 +559,30 @@ func TestFutureDatedStripeWebhookIsRefused(t *testing.T) {
 		t.Fatal("the future-dated webhook granted a seat")
 	}
 }
+
+// The sign-up form cannot be used to test many addresses: after ten
+// "already has an account" answers in an hour, a client's sign-ups are
+// refused.
+func TestSignUpCannotTestManyAddresses(t *testing.T) {
+	m := startMain(t, "--trusted-proxies", "127.0.0.1/32")
+	b := newBrowser(t, m)
+	signUp := func(ip, email string) int {
+		req, _ := http.NewRequest("POST", m.URL()+"/signup", strings.NewReader(url.Values{"email": {email}, "password": {"una frase bastante larga"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", ip)
+		code, _, _ := b.do(req)
+		return code
+	}
+	taken := []string{"free@kiosko.test", "digital@kiosko.test", "premium@kiosko.test"}
+	for i := 0; i < 10; i++ {
+		if code := signUp("203.0.113.50", taken[i%len(taken)]); code != http.StatusUnprocessableEntity {
+			t.Fatalf("taken address %d: %d", i, code)
+		}
+	}
+	if code := signUp("203.0.113.50", "free@kiosko.test"); code != http.StatusTooManyRequests {
+		t.Fatalf("the 11th test of an address: %d, want 429", code)
+	}
+	if code := signUp("203.0.113.51", "nueva@example.com"); code != http.StatusSeeOther {
+		t.Fatalf("another client's sign-up: %d", code)
+	}
+}
