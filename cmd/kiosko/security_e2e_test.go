@@ -483,7 +483,7 @@ func TestNamesLoseControlAndBidiCharacters(t *testing.T) {
 func TestGuessablePasswordsAreRefused(t *testing.T) {
 	m := startMain(t)
 	_, s := apiSignIn(t, m, "", map[string]string{"email": "digital@kiosko.test", "password": demo.Password})
-	for _, pw := range []string{"            ", "zzzzzzzzzzzzzzzz", "iloveyou2026", "dragon123456", "digitaldigital1"} {
+	for _, pw := range []string{"            ", "zzzzzzzzzzzzzzzz", "iloveyou2026", "dragon123456", "digitaldigital1", strings.Repeat("tinta-7Kq", 15)[:129]} {
 		var e struct {
 			Error struct{ Code, Message string }
 		}
@@ -491,7 +491,7 @@ func TestGuessablePasswordsAreRefused(t *testing.T) {
 			t.Errorf("%q: %d %+v", pw, code, e)
 		}
 	}
-	if code := apiCall(t, m, "POST", "/api/v1/account/password", s.Token, "", map[string]string{"current_password": demo.Password, "new_password": "tinta en la rotativa de madrugada"}, nil); code != http.StatusNoContent {
+	if code := apiCall(t, m, "POST", "/api/v1/account/password", s.Token, "", map[string]string{"current_password": demo.Password, "new_password": "tinta en la rotativa de madrugada, " + strings.Repeat("papel ", 15)}, nil); code != http.StatusNoContent {
 		t.Fatalf("a good passphrase: %d", code)
 	}
 }
