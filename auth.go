@@ -183,8 +183,8 @@ func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*S
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
 	var keys []string // where a failure of this attempt is counted
-	if tokenKey, ok := "", false; a != nil {
-		if tokenKey, ok = s.deviceTokenNonce(c.DeviceToken, a.ID); ok {
+	if a != nil {
+		if tokenKey, ok := s.deviceTokenNonce(c.DeviceToken, a.ID); ok {
 			if err := s.limit(ctx, tokenKey, s.Settings.FailedPerDeviceToken, now); err != nil {
 				return nil, err
 			}

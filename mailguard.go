@@ -22,6 +22,33 @@ func DefaultMailLimits() MailLimits {
 	return MailLimits{PerAddress: 3, PerClient: 10, Total: 120}
 }
 
+// MailClientLimited is ETOOMANY when the client at ip, or everyone
+// together, asked for their share of emails already. It counts nothing:
+// callers that may end up sending nothing (an address already subscribed)
+// ask it first, so the answer does not depend on what the address is,
+// then AllowMail when they are about to send.
+func MailClientLimited(ctx context.Context, store SessionStore, l MailLimits, ip string, now time.Time) error {
+	if ip != "" && l.PerClient > 0 {
+		n, err := store.CountFailedSignIns(ctx, "mail:ip:"+AddressKey(ip), now.Add(-time.Hour))
+		if err != nil {
+			return fmt.Errorf("mail limit: %w", err)
+		}
+		if n >= l.PerClient {
+			return errTooMany()
+		}
+	}
+	if l.Total > 0 {
+		n, err := store.CountFailedSignIns(ctx, "mail:total", now.Add(-time.Minute))
+		if err != nil {
+			return fmt.Errorf("mail limit: %w", err)
+		}
+		if n >= l.Total {
+			return errTooMany()
+		}
+	}
+	return nil
+}
+
 // AllowMail decides whether an email to address, asked for by a client at
 // ip, may go. send is false (and err nil) when the address had its share:
 // the caller answers as if it sent it, so the answer tells nothing. err is

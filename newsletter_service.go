@@ -195,9 +195,11 @@ func (n *Newsletter) Subscribe(ctx context.Context, req SubscribeRequest) error 
 	}
 	name := truncate(CleanName(req.Name), 200)
 	now := n.now()
-	// The confirmation email goes to whoever the address is: the sign-up
-	// limits of every email sent for anonymous visitors apply (mailguard.go).
-	if send, err := AllowMail(ctx, n.Store, n.settings().Mail, email, req.ClientIP, now); err != nil || !send {
+	// The confirmation email goes to whoever the address is: the limits of
+	// every email sent for anonymous visitors apply (mailguard.go). A
+	// client over its limit is refused whatever the address, so the answer
+	// says nothing about it; an email is counted when it is about to go.
+	if err := MailClientLimited(ctx, n.Store, n.settings().Mail, req.ClientIP, now); err != nil {
 		return err
 	}
 	s, err := n.Store.FindSubscriber(ctx, ed.Code, email)
@@ -212,7 +214,7 @@ func (n *Newsletter) Subscribe(ctx context.Context, req SubscribeRequest) error 
 		} else if err != nil {
 			return fmt.Errorf("subscribe: %w", err)
 		}
-		return n.sendConfirmation(ctx, ed, s, token)
+		return n.sendConfirmation(ctx, ed, s, token, req.ClientIP)
 	} else if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -233,10 +235,13 @@ func (n *Newsletter) Subscribe(ctx context.Context, req SubscribeRequest) error 
 	if err := n.Store.UpdateSubscriber(ctx, s); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
-	return n.sendConfirmation(ctx, ed, s, token)
+	return n.sendConfirmation(ctx, ed, s, token, req.ClientIP)
 }
 
-func (n *Newsletter) sendConfirmation(ctx context.Context, ed *Edition, s *Subscriber, token string) error {
+func (n *Newsletter) sendConfirmation(ctx context.Context, ed *Edition, s *Subscriber, token, clientIP string) error {
+	if send, err := AllowMail(ctx, n.Store, n.settings().Mail, s.Email, clientIP, n.now()); err != nil || !send {
+		return err
+	}
 	m, err := n.Render.Confirmation(&ConfirmationContent{Edition: ed, Email: s.Email, Name: s.Name, ConfirmURL: n.ConfirmURL(token)})
 	if err != nil {
 		return fmt.Errorf("subscribe: render confirmation: %w", err)

@@ -54,10 +54,19 @@ func (l *LogMailer) write(msg interface {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	path := filepath.Join(l.Dir, time.Now().UTC().Format("20060102T150405.000000000Z")+"-"+hex.EncodeToString(b)+".eml")
-	if err := msg.WriteToFile(path); err != nil {
+	// Written under another name and renamed, so whoever watches the
+	// directory never opens half a message.
+	tmp := path + ".part"
+	if err := msg.WriteToFile(tmp); err != nil {
+		os.Remove(tmp)
 		return "", fmt.Errorf("mail: write %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("mail: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return "", fmt.Errorf("mail: %w", err)
 	}
 	return path, nil
