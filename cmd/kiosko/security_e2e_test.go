@@ -615,3 +615,44 @@ func TestSignUpCannotTestManyAddresses(t *testing.T) {
 		t.Fatalf("another client's sign-up: %d", code)
 	}
 }
+
+// Readers signed in before device tokens existed stay signed in (nothing
+// in the database changed) and get their device token on their next page,
+// which then keeps them out of reach of someone guessing their password.
+func TestReadersSignedInBeforeDeviceTokensGetOne(t *testing.T) {
+	m := startMain(t, "--trusted-proxies", "127.0.0.1/32")
+	b := newBrowser(t, m)
+	b.signIn("digital@kiosko.test", demo.Password)
+	u := mustURL(t, m.URL())
+	// As a browser of the older version: a session, no device token.
+	b.c.Jar.SetCookies(u, []*http.Cookie{{Name: "kiosko_device_token", Value: "", MaxAge: -1}})
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "kiosko_device_token" {
+			t.Fatal("the device token is still there")
+		}
+	}
+	if code, body := b.get("/account"); code != http.StatusOK || !strings.Contains(body, "digital@kiosko.test") {
+		t.Fatalf("the signed-in reader was signed out: %d", code)
+	}
+	var token string
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == "kiosko_device_token" {
+			token = c.Value
+		}
+	}
+	if token == "" {
+		t.Fatal("no device token after the next page")
+	}
+	for i := 0; i < 100; i++ {
+		apiSignIn(t, m, fmt.Sprintf("198.51.100.%d", i), map[string]string{"email": "digital@kiosko.test", "password": fmt.Sprintf("wrong %d", i)})
+	}
+	if code, _ := apiSignIn(t, m, "198.51.100.200", map[string]string{"email": "digital@kiosko.test", "password": demo.Password}); code != http.StatusTooManyRequests {
+		t.Fatalf("the account is not being slowed: %d", code)
+	}
+	req, _ := http.NewRequest("POST", m.URL()+"/signin", strings.NewReader(url.Values{"email": {"digital@kiosko.test"}, "password": {demo.Password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "198.51.100.201")
+	if code, body, _ := b.do(req); code != http.StatusSeeOther {
+		t.Fatalf("the owner's browser was locked out: %d %.300s", code, body)
+	}
+}
