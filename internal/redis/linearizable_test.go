@@ -18,8 +18,10 @@ import (
 
 // Two engines (two nodes, each with its own connections) on one Redis:
 // concurrent histories on shared seats, checked with porcupine.
+//
+// Not parallel: it keeps the shared Redis busy, and other tests' clients
+// would time out waiting for it.
 func TestLeaseEngineIsLinearizableAcrossTwoNodes(t *testing.T) {
-	t.Parallel()
 	c1, c2 := testClient(t), testClient(t)
 	prefix := testPrefix(t, c1)
 	s := kiosko.DefaultReadingSettings()
@@ -38,7 +40,6 @@ func TestLeaseEngineIsLinearizableAcrossTwoNodes(t *testing.T) {
 // shared one. Calls that fail during the restart may or may not have taken
 // effect; porcupine allows both.
 func TestLeaseEngineIsLinearizableAcrossARedisRestart(t *testing.T) {
-	t.Parallel()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not installed")
