@@ -11,10 +11,16 @@ const (
 	EventConflict          = "conflict"
 	EventTakeoverContested = "takeover_contested"
 	EventTakeoverQuiet     = "takeover_quiet"
-	EventWarningSet        = "warning_set"
-	EventWarningCleared    = "warning_cleared"
-	EventRemoteSignOut     = "remote_sign_out"
-	EventPasswordSignOut   = "password_sign_out"
+	// EventTakeoverCounted: a person was seen at the displaced device
+	// soon after a takeover (its page's report, or it took the lease
+	// back), so the takeover now counts towards the sharing warning.
+	// Device is the device that took over, OtherDevice the displaced one,
+	// Reason "present" or "took_back".
+	EventTakeoverCounted = "takeover_counted"
+	EventWarningSet      = "warning_set"
+	EventWarningCleared  = "warning_cleared"
+	EventRemoteSignOut   = "remote_sign_out"
+	EventPasswordSignOut = "password_sign_out"
 )
 
 // LeaseEvent is one step of the reading rule, kept durably.

@@ -12,6 +12,7 @@ type ReadingSettings struct {
 	HeartbeatEvery   time.Duration // how often pages heartbeat
 	ContestWindow    time.Duration // a takeover is contested if the holder was seen this recently
 	ActiveWindow     time.Duration // a holder counts as a person present if active this recently
+	PresenceWindow   time.Duration // a person seen at a displaced device this soon after makes the takeover count
 	SharingTakeovers int           // contested takeovers that set the sharing warning...
 	SharingWindow    time.Duration // ...within this window
 	SharingQuiet     time.Duration // 0: a warning stays until resolved
@@ -24,6 +25,7 @@ func DefaultReadingSettings() ReadingSettings {
 		HeartbeatEvery:   30 * time.Second,
 		ContestWindow:    60 * time.Second,
 		ActiveWindow:     60 * time.Second,
+		PresenceWindow:   15 * time.Second,
 		SharingTakeovers: 3,
 		SharingWindow:    7 * 24 * time.Hour,
 	}
@@ -70,11 +72,47 @@ type TakeoverResult struct {
 	Previous *Lease
 }
 
-// Contest is one contested takeover of a seat.
+// Contest is one takeover of a seat from a device that held a live lease:
+// a displacement. It counts towards the sharing warning once a person was
+// seen at the displaced device right after (Counts).
 type Contest struct {
 	At   time.Time
 	From string // displaced device
 	To   string // device that took over
+	// Active says the displaced device was in use (IsContested): the
+	// glossary's contested takeover.
+	Active bool
+	// Marks says what was seen at From after the takeover.
+	Marks ContestMark
+}
+
+// ContestMark is what was seen at a displaced device soon after the takeover.
+type ContestMark uint8
+
+const (
+	// MarkPresent: the displaced page reported that a person interacted
+	// with it after it was displaced.
+	MarkPresent ContestMark = 1 << iota
+	// MarkTookBack: the displaced device took the lease back.
+	MarkTookBack
+)
+
+// Counts reports whether the takeover counts towards the sharing warning:
+// the displaced device took the lease back within the presence window
+// (whatever its page says), or it was in use when taken over and its page
+// reported a person there afterwards. One person who moves to another
+// device leaves the first one untouched; two people leave someone at each.
+func (c Contest) Counts() bool {
+	return c.Marks&MarkTookBack != 0 || (c.Active && c.Marks&MarkPresent != 0)
+}
+
+// ContestMarking asks a lease engine to mark the latest displacement of a
+// device (LeaseEngine.MarkContest).
+type ContestMarking struct {
+	Device string      // the displaced device
+	After  time.Time   // only a displacement at or after this (the presence window)
+	Mark   ContestMark // ORed into the contest's marks
+	Since  time.Time   // contests before this may be forgotten (the sharing window)
 }
 
 // WarningState is a seat's sharing warning.
@@ -102,9 +140,15 @@ type LeaseEngine interface {
 	// Holder returns the live lease of a seat, if any.
 	Holder(ctx context.Context, seat int64, now time.Time) (Lease, bool, error)
 
-	// RecordContest adds a contested takeover and returns the seat's
-	// contests at or after since (older ones may be forgotten).
+	// RecordContest adds a displacement and returns the seat's contests at
+	// or after since (older ones may be forgotten), oldest first. An Active
+	// contest moves the warning's LastContest.
 	RecordContest(ctx context.Context, seat int64, c Contest, since time.Time) ([]Contest, error)
+	// MarkContest ORs m.Mark into the seat's latest contest that displaced
+	// m.Device, if it happened at or after m.After. It returns that
+	// contest as it was before (ok false when there is none) and the
+	// seat's contests at or after m.Since after marking, oldest first.
+	MarkContest(ctx context.Context, seat int64, m ContestMarking) (before Contest, ok bool, contests []Contest, err error)
 	// Warning returns the seat's sharing warning.
 	Warning(ctx context.Context, seat int64) (WarningState, error)
 	// SetWarning puts the seat under sharing warning (idempotent).
@@ -129,38 +173,31 @@ func (s ReadingSettings) IsContested(prev Lease, now time.Time) bool {
 	return !prev.LastActive.Before(prev.LastSeen) && now.Sub(prev.LastActive) <= s.ActiveWindow
 }
 
-// Warns reports whether contests (already trimmed to the window) put a seat
-// under sharing warning: enough of them, between at least two devices, and
-// at least one of them a take-back: a device took the lease back from the
-// device that had just taken it from it, within the contest window. One
-// person moving between a laptop and a phone hands the lease over and
-// later back, minutes apart, while the device left behind sits unattended;
-// only two people at once fight over it (DESIGN.md, "Fairness, measured";
+// Warns reports whether contests (already trimmed to the sharing window)
+// put a seat under sharing warning: at least SharingTakeovers of them
+// count (Counts), and a person was seen at two different displaced
+// devices among those. One person who moves between a laptop and a phone
+// hands the lease over and later back while the device left behind sits
+// untouched; a person seen at each of two devices right after the other
+// took the seat is two people (DESIGN.md, "The reading rule" 6;
 // docs/fairness.md has the numbers).
 func (s ReadingSettings) Warns(contests []Contest) bool {
-	if s.SharingTakeovers <= 0 || len(contests) < s.SharingTakeovers {
+	if s.SharingTakeovers <= 0 {
 		return false
 	}
-	devices := map[string]bool{}
+	n := 0
+	first := ""
+	two := false
 	for _, c := range contests {
-		devices[c.From] = true
-		devices[c.To] = true
-	}
-	return len(devices) >= 2 && hasTakeBack(contests, s.ContestWindow)
-}
-
-// hasTakeBack reports whether some contest was a fight back: the device
-// taking over had itself been displaced by a contested takeover within
-// window before (A→B then B→A, or A→B→C→A among three devices). contests
-// are oldest first.
-func hasTakeBack(contests []Contest, window time.Duration) bool {
-	for i := 1; i < len(contests); i++ {
-		c := contests[i]
-		for j := i - 1; j >= 0 && c.At.Sub(contests[j].At) <= window; j-- {
-			if contests[j].From == c.To {
-				return true
-			}
+		if !c.Counts() {
+			continue
+		}
+		n++
+		if first == "" {
+			first = c.From
+		} else if c.From != first {
+			two = true
 		}
 	}
-	return false
+	return n >= s.SharingTakeovers && two
 }

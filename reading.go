@@ -44,6 +44,8 @@ type ReadingStatus struct {
 type ReadingMetrics struct {
 	Claims, Heartbeats, Takeovers, Conflicts atomic.Int64
 	Contested, WarningsSet                   atomic.Int64
+	Counted                                  atomic.Int64 // takeovers that counted towards a warning
+	Reports                                  atomic.Int64 // displaced pages' reports of a person
 	FailOpen                                 atomic.Int64 // lease store unreachable
 	EventsDropped                            atomic.Int64
 }
@@ -231,22 +233,78 @@ func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bo
 		kind := EventTakeoverQuiet
 		if st.Contested {
 			kind = EventTakeoverContested
+			r.metrics().Contested.Add(1)
 		}
 		r.Record(LeaseEvent{Kind: kind, SeatID: seat.ID, AccountID: rd.Account.ID, Device: rd.DeviceID, OtherDevice: prev.Device, At: now})
 		r.publish(ctx, Notice{Kind: NoticeDisplaced, AccountID: rd.Account.ID, Device: prev.Device, Seat: seat.ID,
 			OtherName: rd.DeviceName, OtherLastSeen: now.Format(time.RFC3339)})
-		if st.Contested {
-			r.metrics().Contested.Add(1)
-			contests, err := r.Leases.RecordContest(ctx, seat.ID, Contest{At: now, From: prev.Device, To: rd.DeviceID}, now.Add(-r.Settings.SharingWindow))
-			if err != nil {
-				r.log().Error("record contested takeover", "seat", seat.ID, "err", err)
-			} else if r.Settings.Warns(contests) {
-				r.setWarning(ctx, seat, rd.Account.ID, rd.DeviceID, now)
-			}
+		// Every displacement is kept: whether it counts is known only
+		// when a person is seen at the displaced device (Report), or it
+		// takes the lease back.
+		since := now.Add(-r.Settings.SharingWindow)
+		if _, err := r.Leases.RecordContest(ctx, seat.ID, Contest{At: now, From: prev.Device, To: rd.DeviceID, Active: st.Contested}, since); err != nil {
+			r.log().Error("record takeover", "seat", seat.ID, "err", err)
 		}
+		// This device taking the lease back soon after it was itself
+		// displaced: a person was at it all along.
+		r.mark(ctx, seat, rd, MarkTookBack, now)
 	}
 	st.SharingWarning = r.warning(ctx, seat, fresh, now)
 	return st, nil
+}
+
+// Report is a displaced page telling, once, whether a person interacted
+// with it after it was displaced. present false changes nothing: a page
+// that says nobody is there is treated as one that says nothing. counted
+// is true when this report made the takeover that displaced the device
+// count towards the sharing warning.
+func (r *Reading) Report(ctx context.Context, rd Reader, present bool) (counted bool, err error) {
+	if !present {
+		return false, nil
+	}
+	// Not the hot path (once per displacement), but a cached seat is as
+	// good: the report only marks a contest the engine already holds.
+	seat, _, err := r.seat(ctx, rd.Account.ID, true)
+	if IsNotFound(err) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("report: %w", err)
+	}
+	r.metrics().Reports.Add(1)
+	return r.mark(ctx, seat, rd, MarkPresent, r.Clock.Now()), nil
+}
+
+// mark records that a person was seen at device rd right after the latest
+// takeover that displaced it, within the presence window, and sets the
+// sharing warning when that makes the seat's contests warn. It reports
+// whether the takeover counts now and did not before. Errors are logged:
+// the reader is never punished for the lease store.
+func (r *Reading) mark(ctx context.Context, seat *Seat, rd Reader, mark ContestMark, now time.Time) bool {
+	window := r.Settings.PresenceWindow
+	if window <= 0 {
+		return false
+	}
+	before, ok, contests, err := r.Leases.MarkContest(ctx, seat.ID, ContestMarking{Device: rd.DeviceID, After: now.Add(-window),
+		Mark: mark, Since: now.Add(-r.Settings.SharingWindow)})
+	if err != nil {
+		r.log().Error("mark takeover", "seat", seat.ID, "err", err)
+		return false
+	}
+	after := before
+	after.Marks |= mark
+	if !ok || before.Counts() || !after.Counts() {
+		return false
+	}
+	r.metrics().Counted.Add(1)
+	reason := "present"
+	if mark == MarkTookBack {
+		reason = "took_back"
+	}
+	r.Record(LeaseEvent{Kind: EventTakeoverCounted, SeatID: seat.ID, AccountID: rd.Account.ID, Device: before.To, OtherDevice: before.From, Reason: reason, At: now})
+	if r.Settings.Warns(contests) {
+		r.setWarning(ctx, seat, rd.Account.ID, rd.DeviceID, now)
+	}
+	return true
 }
 
 // ReleaseDevice frees the lease a device of the account holds, if any.

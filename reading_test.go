@@ -140,6 +140,16 @@ func (w *world) contested(device, other string) kiosko.ReadingStatus {
 	return w.takeover(device)
 }
 
+// report is device's displaced page telling whether a person is there.
+func (w *world) report(device string, present bool) bool {
+	w.t.Helper()
+	counted, err := w.r.Report(w.ctx, w.reader(device), present)
+	if err != nil {
+		w.t.Fatalf("Report by %s: %v", device, err)
+	}
+	return counted
+}
+
 func (w *world) subscribe(device string) <-chan kiosko.Notice {
 	ch, cancel := w.hub.Subscribe(accountID, device)
 	w.t.Cleanup(cancel)
@@ -348,14 +358,18 @@ func TestReadingSharingWarning(t *testing.T) {
 	w := newWorld(t, s)
 	laptop, phone := w.subscribe("laptop"), w.subscribe("phone")
 	w.claim("laptop", true)
-	steps := []struct{ to, from string }{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}}
-	for i, step := range steps { // two people fighting over the seat, seconds apart
+	// Two people fighting over the seat: each takes it back from the other
+	// seconds after being displaced. A take-back makes the takeover that
+	// displaced that device count, whatever its page reports; the fourth
+	// takeover makes the third count.
+	steps := []struct{ to, from string }{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}, {"laptop", "phone"}}
+	for i, step := range steps {
 		st := w.contested(step.to, step.from)
 		if !st.Contested {
 			t.Fatalf("takeover %d not contested", i+1)
 		}
 		if last := i == len(steps)-1; st.SharingWarning != last {
-			t.Fatalf("after %d contested takeovers: SharingWarning = %v", i+1, st.SharingWarning)
+			t.Fatalf("after %d takeovers fought back: SharingWarning = %v", i+1, st.SharingWarning)
 		}
 	}
 	warning := kiosko.Notice{Kind: kiosko.NoticeSharingWarning, AccountID: accountID, Seat: seatID}
@@ -367,6 +381,13 @@ func TestReadingSharingWarning(t *testing.T) {
 	if got := w.r.Metrics.WarningsSet.Load(); got != 1 {
 		t.Errorf("WarningsSet = %d, want 1", got)
 	}
+	if got := w.r.Metrics.Counted.Load(); got != 3 {
+		t.Errorf("Counted = %d, want 3", got)
+	}
+	counted := w.events.ofKind(kiosko.EventTakeoverCounted)
+	if len(counted) != 3 || counted[0].Device != "phone" || counted[0].OtherDevice != "laptop" || counted[0].Reason != "took_back" {
+		t.Errorf("takeover_counted events: %+v", counted)
+	}
 	if evs := w.events.ofKind(kiosko.EventWarningSet); len(evs) != 1 || evs[0].SeatID != seatID || !evs[0].At.Equal(w.clock()) {
 		t.Errorf("warning_set events: %+v", evs)
 	}
@@ -374,16 +395,17 @@ func TestReadingSharingWarning(t *testing.T) {
 		t.Error("Warned = false under sharing warning")
 	}
 	// Every answer carries the warning, conflicts included, on every device.
-	if st := w.claim("laptop", true); st.Status != kiosko.ReadingConflict || !st.SharingWarning {
-		t.Errorf("laptop's claim: %+v, want a conflict with the warning", st)
+	if st := w.claim("phone", true); st.Status != kiosko.ReadingConflict || !st.SharingWarning {
+		t.Errorf("phone's claim: %+v, want a conflict with the warning", st)
 	}
-	if st := w.heartbeat("phone", false); !st.SharingWarning {
-		t.Error("phone's heartbeat does not carry the warning")
+	if st := w.heartbeat("laptop", false); !st.SharingWarning {
+		t.Error("laptop's heartbeat does not carry the warning")
 	}
 	// More sharing does not warn again.
 	w.advance(time.Hour)
+	w.contested("phone", "laptop")
 	if st := w.contested("laptop", "phone"); !st.Contested || !st.SharingWarning {
-		t.Errorf("fourth takeover: %+v", st)
+		t.Errorf("more takeovers: %+v", st)
 	}
 	if got := w.r.Metrics.WarningsSet.Load(); got != 1 {
 		t.Errorf("WarningsSet = %d after more sharing, want still 1", got)
@@ -393,28 +415,156 @@ func TestReadingSharingWarning(t *testing.T) {
 	}
 }
 
-func TestReadingContestsOutsideTheWindowDoNotWarn(t *testing.T) {
+// Two polite people: each takes over when they meet the interstitial, and
+// the one displaced reads the message and stops. Only the displaced pages'
+// reports tell them from one person moving.
+func TestReadingPresenceReports(t *testing.T) {
+	s := kiosko.DefaultReadingSettings()
+	w := newWorld(t, s)
+	w.claim("laptop", true)
+	steps := []struct{ to, from string }{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}}
+	for i, step := range steps {
+		w.advance(3 * time.Hour)
+		if st := w.contested(step.to, step.from); !st.Contested || st.SharingWarning {
+			t.Fatalf("takeover %d: %+v, want contested without warning", i+1, st)
+		}
+		if w.report(step.to, true) {
+			t.Fatalf("takeover %d: the device that took over reported and it counted", i+1)
+		}
+		w.advance(4 * time.Second)
+		if !w.report(step.from, true) {
+			t.Fatalf("takeover %d: the displaced device's report of a person did not count", i+1)
+		}
+		if w.report(step.from, true) {
+			t.Fatalf("takeover %d: a second report counted again", i+1)
+		}
+		if warned, last := w.r.Warned(w.ctx, accountID), i == len(steps)-1; warned != last {
+			t.Fatalf("after %d reports: warned = %v", i+1, warned)
+		}
+	}
+	if got := w.events.ofKind(kiosko.EventTakeoverCounted); len(got) != 3 || got[2].Reason != "present" || got[2].OtherDevice != "laptop" {
+		t.Errorf("takeover_counted events: %+v", got)
+	}
+}
+
+func TestReadingReportsThatDoNotCount(t *testing.T) {
+	s := kiosko.DefaultReadingSettings()
+	tests := []struct {
+		name    string
+		setup   func(w *world) // then the laptop reports
+		present bool
+	}{
+		{"nobody there", func(w *world) {
+			w.claim("laptop", true)
+			w.contested("phone", "laptop")
+			w.advance(5 * time.Second)
+		}, false},
+		{"too late", func(w *world) {
+			w.claim("laptop", true)
+			w.contested("phone", "laptop")
+			w.advance(s.PresenceWindow + time.Second)
+		}, true},
+		{"displaced while untouched", func(w *world) {
+			w.claim("laptop", false)
+			w.advance(10 * time.Second)
+			w.takeover("phone")
+			w.advance(3 * time.Second)
+		}, true},
+		{"never displaced", func(w *world) {
+			w.claim("phone", true)
+			w.advance(3 * time.Second)
+		}, true},
+		{"displaced long ago, lease taken back, no new displacement", func(w *world) {
+			w.claim("laptop", true)
+			w.contested("phone", "laptop")
+			w.advance(time.Hour)
+			w.takeover("laptop")
+			w.advance(3 * time.Second)
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, s)
+			tt.setup(w)
+			if w.report("laptop", tt.present) {
+				t.Error("the report counted")
+			}
+			if got := w.events.ofKind(kiosko.EventTakeoverCounted); len(got) != 0 {
+				t.Errorf("takeover_counted events: %+v", got)
+			}
+		})
+	}
+	// A report from a reader with no seat is not an error.
+	w := newWorld(t, s)
+	stranger := kiosko.Reader{Account: &kiosko.Account{ID: 2}, DeviceID: "x"}
+	if counted, err := w.r.Report(w.ctx, stranger, true); counted || err != nil {
+		t.Errorf("report without a seat: %v, %v", counted, err)
+	}
+}
+
+// One person reading on the laptop opens a link on the phone for under a
+// minute, goes back to the laptop and presses "continue reading here"
+// there, every evening: each takeover is from a device touched seconds
+// before, yet nobody touched the device left behind.
+func TestReadingPhoneGlanceNeverWarned(t *testing.T) {
+	s := kiosko.DefaultReadingSettings()
+	w := newWorld(t, s)
+	for day := 0; day < 14; day++ {
+		w.advance(24 * time.Hour)
+		w.claim("laptop", true)
+		for i := 0; i < 3; i++ {
+			w.advance(5 * time.Minute) // reading on the laptop
+			if st := w.contested("phone", "laptop"); !st.Contested {
+				t.Fatalf("day %d: phone's takeover not contested", day)
+			}
+			w.advance(s.PresenceWindow)
+			w.report("laptop", false) // the laptop's page saw nobody
+			w.advance(10 * time.Second)
+			if st := w.contested("laptop", "phone"); !st.Contested || st.SharingWarning {
+				t.Fatalf("day %d: back on the laptop: %+v", day, st)
+			}
+		}
+		// At bedtime the tablet is put down, touched on the way, and the
+		// phone takes over: a person at the tablet, every night, but at
+		// one device only.
+		w.advance(time.Hour)
+		w.claim("tablet", true)
+		w.advance(2 * time.Minute)
+		w.contested("phone", "tablet")
+		w.advance(3 * time.Second)
+		if !w.report("tablet", true) {
+			t.Fatalf("day %d: the tablet's report did not count", day)
+		}
+	}
+	if w.r.Warned(w.ctx, accountID) || w.r.Metrics.WarningsSet.Load() != 0 {
+		t.Error("one reader was warned")
+	}
+}
+
+func TestReadingCountedOutsideTheWindowDoNotWarn(t *testing.T) {
 	s := kiosko.DefaultReadingSettings()
 	w := newWorld(t, s)
 	w.claim("laptop", true)
 	w.contested("phone", "laptop")
+	w.contested("laptop", "phone") // counts the first
+	w.contested("phone", "laptop") // counts the second
+	w.advance(s.SharingWindow)     // a week later
 	w.contested("laptop", "phone")
-	w.advance(s.SharingWindow) // a week later
-	if st := w.contested("phone", "laptop"); !st.Contested || st.SharingWarning {
-		t.Fatalf("third contested takeover, the others a week old: %+v, want contested without warning", st)
+	if st := w.contested("phone", "laptop"); st.SharingWarning { // counts one, the others a week old
+		t.Fatalf("one counted takeover, the others a week old: %+v, want no warning", st)
 	}
 	w.contested("laptop", "phone")
 	if st := w.contested("phone", "laptop"); !st.SharingWarning {
-		t.Fatal("three contested takeovers within the window did not warn")
+		t.Fatal("three counted takeovers within the window did not warn")
 	}
 }
 
-func TestReadingContestsWithoutTakeBackDoNotWarn(t *testing.T) {
+func TestReadingContestsWithoutAPersonLeftBehindDoNotWarn(t *testing.T) {
 	s := kiosko.DefaultReadingSettings()
 	w := newWorld(t, s)
 	w.claim("laptop", true)
-	// Contested each time, but never taken back within the contest window:
-	// one person moving on after a while, not two fighting over the seat.
+	// Contested each time, but the device left behind is never touched
+	// again soon: one person moving on after a while.
 	for i := 0; i < 6; i++ {
 		w.advance(10 * time.Minute)
 		device, other := []string{"phone", "laptop"}[i%2], []string{"laptop", "phone"}[i%2]
@@ -458,11 +608,11 @@ func TestReadingQuietPeriodLiftsTheWarning(t *testing.T) {
 	s.SharingQuiet = 48 * time.Hour
 	w := newWorld(t, s)
 	w.claim("laptop", true)
-	for _, step := range [][2]string{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}} {
+	for _, step := range [][2]string{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}, {"laptop", "phone"}} {
 		w.contested(step[0], step[1])
 	}
 	if !w.r.Warned(w.ctx, accountID) {
-		t.Fatal("not warned after three contested takeovers")
+		t.Fatal("not warned after four takeovers fought back")
 	}
 	// A contest a day later restarts the quiet period.
 	w.advance(24 * time.Hour)
@@ -491,11 +641,11 @@ func TestReadingClearSeatWarning(t *testing.T) {
 	warn := func() {
 		t.Helper()
 		w.claim("laptop", true)
-		for _, step := range [][2]string{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}} {
+		for _, step := range [][2]string{{"phone", "laptop"}, {"laptop", "phone"}, {"phone", "laptop"}, {"laptop", "phone"}} {
 			w.contested(step[0], step[1])
 		}
 		if !w.r.Warned(w.ctx, accountID) {
-			t.Fatal("not warned after three contested takeovers")
+			t.Fatal("not warned after four takeovers fought back")
 		}
 	}
 	warn()
@@ -563,6 +713,9 @@ func (downEngine) Holder(context.Context, int64, time.Time) (kiosko.Lease, bool,
 func (downEngine) RecordContest(context.Context, int64, kiosko.Contest, time.Time) ([]kiosko.Contest, error) {
 	return nil, errDown
 }
+func (downEngine) MarkContest(context.Context, int64, kiosko.ContestMarking) (kiosko.Contest, bool, []kiosko.Contest, error) {
+	return kiosko.Contest{}, false, nil, errDown
+}
 func (downEngine) Warning(context.Context, int64) (kiosko.WarningState, error) {
 	return kiosko.WarningState{}, errDown
 }
@@ -579,6 +732,9 @@ func TestReadingFailsOpen(t *testing.T) {
 	}
 	if st := w.takeover("laptop"); !st.FailedOpen {
 		t.Errorf("takeover with the lease store down: %+v, want failed open", st)
+	}
+	if counted, err := w.r.Report(w.ctx, w.reader("phone"), true); counted || err != nil {
+		t.Errorf("report with the lease store down: counted %v, err %v; want neither", counted, err)
 	}
 	if got := w.r.Metrics.FailOpen.Load(); got != 3 {
 		t.Errorf("FailOpen = %d, want 3", got)
@@ -602,6 +758,10 @@ func (forgetfulEngine) RecordContest(context.Context, int64, kiosko.Contest, tim
 	return nil, errDown
 }
 
+func (forgetfulEngine) MarkContest(context.Context, int64, kiosko.ContestMarking) (kiosko.Contest, bool, []kiosko.Contest, error) {
+	return kiosko.Contest{}, false, nil, errDown
+}
+
 func TestReadingTakeoverWhenContestsCannotBeRecorded(t *testing.T) {
 	s := kiosko.DefaultReadingSettings()
 	w := newWorldWith(t, s, forgetfulEngine{inmem.NewLeaseEngine(s)})
@@ -610,6 +770,9 @@ func TestReadingTakeoverWhenContestsCannotBeRecorded(t *testing.T) {
 	st := w.contested("phone", "laptop")
 	if !st.Contested || st.FailedOpen || st.SharingWarning {
 		t.Errorf("takeover: %+v, want contested, not warned", st)
+	}
+	if counted := w.report("laptop", true); counted {
+		t.Error("a report counted though the takeover was never recorded")
 	}
 	if l, ok := w.r.Holder(w.ctx, accountID); !ok || l.Device != "phone" {
 		t.Error("the takeover did not move the lease")

@@ -27,6 +27,9 @@ bin="$(mktemp -d)"
 trap 'rm -rf "$bin"' EXIT
 go build -o "$bin/testsummary" ./scripts/testsummary
 go test -json -race -count=1 -timeout 30m "$@" ./... | "$bin/testsummary"
+# The fairness targets (docs/fairness.md) take too long under -race, where
+# they skip: run them on their own, without it.
+go test -count=1 -timeout 10m -run '^TestFairness' ./internal/simulate/
 
 # A short run of every fuzz target (docs/security.md records longer runs).
 # FUZZTIME=0 skips them.

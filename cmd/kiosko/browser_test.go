@@ -153,10 +153,14 @@ func TestTwoDevicesOneSeat(t *testing.T) {
 	// poll, with room for a busy machine.
 	a.runWithin("A displaced without a reload", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
 
-	// Contested takeovers back and forth put the seat under sharing warning.
+	// Takeovers fought back, and a person at each device, put the seat under sharing warning.
 	a.run("A takes back", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	b.runWithin("B displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
 	b.run("B takes back", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
+	// A's reader is still there and reads the message: the page tells the
+	// server a person was there, and that third takeover counts.
+	a.runWithin("A displaced again", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	a.run("A reads the message", chromedp.Click(chromedp.CSS("#interstitial-title")))
 	for _, p := range []*profile{a, b} {
 		p.runWithin("sharing warning shown", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	}

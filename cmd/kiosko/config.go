@@ -194,6 +194,7 @@ func settings() []setting {
 		{"lease-ttl", "KIOSKO_LEASE_TTL", "90s", "a reading lease lapses this long after the last heartbeat", false, dur(func(c *Config) *time.Duration { return &c.Reading.LeaseTTL }, time.Second)},
 		{"heartbeat-every", "KIOSKO_HEARTBEAT_EVERY", "30s", "how often reading pages heartbeat", false, dur(func(c *Config) *time.Duration { return &c.Reading.HeartbeatEvery }, time.Second)},
 		{"contest-window", "KIOSKO_CONTEST_WINDOW", "60s", "a takeover is contested if the other device was seen this recently", false, dur(func(c *Config) *time.Duration { return &c.Reading.ContestWindow }, 0)},
+		{"presence-window", "KIOSKO_PRESENCE_WINDOW", "15s", "a takeover counts towards the sharing warning if a person is seen at the displaced device this soon after (its report, or taking the lease back)", false, dur(func(c *Config) *time.Duration { return &c.Reading.PresenceWindow }, 0)},
 		{"sharing-takeovers", "KIOSKO_SHARING_TAKEOVERS", "3", "contested takeovers that set the sharing warning", false, integer(func(c *Config) *int { return &c.Reading.SharingTakeovers }, 1, 1000)},
 		{"sharing-window", "KIOSKO_SHARING_WINDOW", "168h", "window in which contested takeovers are counted", false, dur(func(c *Config) *time.Duration { return &c.Reading.SharingWindow }, time.Minute)},
 		{"sharing-quiet", "KIOSKO_SHARING_QUIET", "0", "lift a sharing warning after this long without contested takeovers (0: never)", false, dur(func(c *Config) *time.Duration { return &c.Reading.SharingQuiet }, 0)},

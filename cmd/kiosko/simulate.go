@@ -25,7 +25,7 @@ const simulateUsage = `Usage:
       readers against caught sharers, as a table and a plot
 
 Reading settings are those of serve, as flags or KIOSKO_* variables:
---lease-ttl, --heartbeat-every, --contest-window, --sharing-takeovers,
+--lease-ttl, --heartbeat-every, --contest-window, --presence-window, --sharing-takeovers,
 --sharing-window, --sharing-quiet.
 `
 
@@ -45,7 +45,7 @@ func simulateCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	households := fs.Int("households", -1, "households to generate (default 0; 200 with --sweep)")
 	sharers := fs.Int("sharers", -1, "sharing accounts to generate (default 0; 200 with --sweep)")
 	workers := fs.Int("workers", 0, "accounts are simulated in this many parallel parts (default: one per CPU)")
-	cfg, err := parseConfig(fs, args, "lease-ttl", "heartbeat-every", "contest-window", "sharing-takeovers", "sharing-window", "sharing-quiet")
+	cfg, err := parseConfig(fs, args, "lease-ttl", "heartbeat-every", "contest-window", "presence-window", "sharing-takeovers", "sharing-window", "sharing-quiet")
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,7 @@ func New(d *httpx.Deps) *Handler {
 	m.Handle("POST /api/v1/reading/claim", h.SignedIn(h.claim))
 	m.Handle("POST /api/v1/reading/heartbeat", h.SignedIn(h.heartbeat))
 	m.Handle("POST /api/v1/reading/takeover", h.SignedIn(h.takeover))
+	m.Handle("POST /api/v1/reading/presence", h.SignedIn(h.presence))
 	m.Handle("GET /api/v1/reading/events", h.SignedIn(h.events))
 	m.Handle("GET /api/v1/devices", h.SignedIn(h.listDevices))
 	m.Handle("DELETE /api/v1/devices/{id}", h.SignedIn(h.signOutDevice))

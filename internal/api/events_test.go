@@ -313,7 +313,7 @@ func TestEventsSharingWarning(t *testing.T) {
 	s := e.openStream(t, tablet.token, true)
 	s.first(t)
 	e.expect(t, call{method: "POST", path: "/api/v1/reading/claim", token: phone.token, body: claim(subscriberArticle)}, http.StatusOK)
-	for _, d := range []device{laptop, phone, laptop} {
+	for _, d := range []device{laptop, phone, laptop, phone} { // each taken back within seconds
 		e.clock.Add(time.Second)
 		e.expect(t, call{method: "POST", path: "/api/v1/reading/takeover", token: d.token, body: claim(subscriberArticle)}, http.StatusOK)
 	}

@@ -22,6 +22,7 @@ type readingJSON struct {
 	Status         string  `json:"status"`
 	HeartbeatEvery float64 `json:"heartbeat_every"` // seconds
 	LeaseTTL       float64 `json:"lease_ttl"`       // seconds
+	PresenceWindow float64 `json:"presence_window"` // seconds: how soon a displaced page's report counts
 	SharingWarning bool    `json:"sharing_warning"`
 }
 
@@ -34,6 +35,7 @@ type takeoverJSON struct {
 	SharingWarning bool    `json:"sharing_warning"`
 	HeartbeatEvery float64 `json:"heartbeat_every"`
 	LeaseTTL       float64 `json:"lease_ttl"`
+	PresenceWindow float64 `json:"presence_window"`
 }
 
 // refusedJSON is the 409 (conflict, displaced) and 402 (paywall) answer.
@@ -103,7 +105,37 @@ func (h *Handler) takeover(w http.ResponseWriter, r *http.Request, id *kiosko.Id
 	}
 	s := h.d.Reading.Settings
 	httpx.WriteJSON(w, http.StatusOK, takeoverJSON{Status: st.Status, Contested: st.Contested, SharingWarning: st.SharingWarning,
-		HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds()})
+		HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(), PresenceWindow: s.PresenceWindow.Seconds()})
+}
+
+// presenceRequest is the body of a displaced page's report.
+type presenceRequest struct {
+	Present *bool `json:"present"`
+}
+
+var errPresentRequired = kiosko.Errorf(kiosko.EINVALID, "error.present_required", "present must be true or false.")
+
+// presence is POST /api/v1/reading/presence: a displaced page says, once,
+// soon after it was displaced, whether a person interacted with it since
+// (docs/api.md). The answer says whether that made the takeover count
+// towards the sharing warning.
+func (h *Handler) presence(w http.ResponseWriter, r *http.Request, id *kiosko.Identity) {
+	var req presenceRequest
+	if !h.decode(w, r, &req, false) {
+		return
+	}
+	if req.Present == nil {
+		h.Error(w, r, errPresentRequired)
+		return
+	}
+	counted, err := h.d.Reading.Report(r.Context(), h.reader(r, id), *req.Present)
+	if err != nil {
+		h.Error(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, struct {
+		Counted bool `json:"counted"`
+	}{counted})
 }
 
 // writeReading answers a claim or heartbeat with the status bodies of the
@@ -116,7 +148,8 @@ func (h *Handler) writeReading(w http.ResponseWriter, r *http.Request, st kiosko
 	switch st.Status {
 	case kiosko.ReadingOK:
 		s := h.d.Reading.Settings
-		httpx.WriteJSON(w, http.StatusOK, readingJSON{Status: st.Status, HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(), SharingWarning: st.SharingWarning})
+		httpx.WriteJSON(w, http.StatusOK, readingJSON{Status: st.Status, HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(),
+			PresenceWindow: s.PresenceWindow.Seconds(), SharingWarning: st.SharingWarning})
 	case kiosko.ReadingConflict, kiosko.ReadingDisplaced:
 		body := refusedJSON{Status: st.Status, OtherDevice: &otherDeviceJSON{}}
 		if o := st.Other; o != nil {

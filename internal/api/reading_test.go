@@ -29,8 +29,11 @@ func TestReadingScenarios(t *testing.T) {
 		claimPath     = "/api/v1/reading/claim"
 		heartbeatPath = "/api/v1/reading/heartbeat"
 		takeoverPath  = "/api/v1/reading/takeover"
+		presencePath  = "/api/v1/reading/presence"
 	)
-	reading := map[string]any{"status": "reading", "heartbeat_every": 30.0, "lease_ttl": 90.0, "sharing_warning": false}
+	present := map[string]any{"present": true}
+	nobody := map[string]any{"present": false}
+	reading := map[string]any{"status": "reading", "heartbeat_every": 30.0, "lease_ttl": 90.0, "presence_window": 15.0, "sharing_warning": false}
 	conflictFrom := func(name string) map[string]any {
 		return map[string]any{"status": "conflict", "other_device.name": name}
 	}
@@ -92,17 +95,46 @@ func TestReadingScenarios(t *testing.T) {
 		{"taking over a free seat is not contested", []step{
 			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"status": "reading", "contested": false}},
 		}},
-		{"repeated contested takeovers set the sharing warning", []step{
+		{"two devices fighting over the seat set the sharing warning", []step{
+			// Each takeover taken back within seconds makes the one before count.
 			{who: "phone", method: "POST", path: claimPath, body: claim(subscriberArticle), status: 200},
 			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": false}, wait: time.Second},
 			{who: "phone", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": false}, wait: time.Second},
-			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": true}, wait: time.Second},
+			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": false}, wait: time.Second},
+			{who: "phone", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": true}, wait: time.Second},
+			{who: "phone", method: "POST", path: heartbeatPath, body: map[string]any{}, status: 200, want: map[string]any{"status": "reading", "sharing_warning": true}},
+		}},
+		{"a person at each displaced device sets the sharing warning", []step{
+			{who: "phone", method: "POST", path: claimPath, body: claim(subscriberArticle), status: 200},
+			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true}, wait: 10 * time.Second},
+			{who: "phone", method: "POST", path: presencePath, body: present, status: 200, want: map[string]any{"counted": true}, wait: 4 * time.Second},
+			{who: "phone", method: "POST", path: presencePath, body: present, status: 200, want: map[string]any{"counted": false}},
+			{who: "laptop", method: "POST", path: heartbeatPath, body: map[string]any{}, status: 200, wait: time.Hour},
+			{who: "phone", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": false}, wait: 10 * time.Second},
+			{who: "laptop", method: "POST", path: presencePath, body: present, status: 200, want: map[string]any{"counted": true}, wait: 5 * time.Second},
+			{who: "phone", method: "POST", path: heartbeatPath, body: map[string]any{}, status: 200, wait: time.Hour},
+			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"sharing_warning": false}, wait: 10 * time.Second},
+			{who: "phone", method: "POST", path: heartbeatPath, body: map[string]any{}, status: 409, want: displacedBy("laptop"), wait: 2 * time.Second},
+			{who: "phone", method: "POST", path: presencePath, body: present, status: 200, want: map[string]any{"counted": true}, wait: 2 * time.Second},
 			{who: "laptop", method: "POST", path: heartbeatPath, body: map[string]any{}, status: 200, want: map[string]any{"status": "reading", "sharing_warning": true}},
+		}},
+		{"one person moving between devices is not warned", []step{
+			{who: "phone", method: "POST", path: claimPath, body: claim(subscriberArticle), status: 200},
+			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true}, wait: 10 * time.Second},
+			{who: "phone", method: "POST", path: presencePath, body: nobody, status: 200, want: map[string]any{"counted": false}, wait: 15 * time.Second},
+			// Back on the phone 40 s later, and again and again.
+			{who: "phone", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true}, wait: 25 * time.Second},
+			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true}, wait: 40 * time.Second},
+			{who: "phone", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true}, wait: 40 * time.Second},
+			{who: "laptop", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 200, want: map[string]any{"contested": true, "sharing_warning": false}, wait: 40 * time.Second},
+			// A report long after the displacement does not count.
+			{who: "phone", method: "POST", path: presencePath, body: present, status: 200, want: map[string]any{"counted": false}, wait: 20 * time.Second},
 		}},
 		{"no seat, no subscriber article", []step{
 			{who: "free", method: "POST", path: claimPath, body: claim(subscriberArticle), status: 402, want: paywall},
 			{who: "free", method: "POST", path: heartbeatPath, body: map[string]any{}, status: 402, want: paywall},
 			{who: "free", method: "POST", path: takeoverPath, body: claim(subscriberArticle), status: 402, want: paywall},
+			{who: "free", method: "POST", path: presencePath, body: present, status: 200, want: map[string]any{"counted": false}},
 		}},
 		{"bad requests", []step{
 			{who: "phone", method: "POST", path: claimPath, body: map[string]any{}, status: 400, want: map[string]any{"error.code": kiosko.EINVALID}},
@@ -116,6 +148,9 @@ func TestReadingScenarios(t *testing.T) {
 			{who: "phone", method: "POST", path: takeoverPath, body: map[string]any{}, status: 400},
 			{who: "phone", method: "POST", path: takeoverPath, body: claim("no-such-article"), status: 404},
 			{who: "phone", method: "POST", path: takeoverPath, body: map[string]any{"article": []string{subscriberArticle}}, status: 400},
+			{who: "phone", method: "POST", path: presencePath, body: map[string]any{}, status: 400, want: map[string]any{"error.code": kiosko.EINVALID}},
+			{who: "phone", method: "POST", path: presencePath, body: "", status: 400},
+			{who: "phone", method: "POST", path: presencePath, body: map[string]any{"present": "yes"}, status: 400},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -209,7 +209,7 @@ func (e *LeaseEngine) Holder(_ context.Context, seat int64, now time.Time) (kios
 	return l.export(seat), true, nil
 }
 
-// RecordContest adds a contested takeover and returns the seat's contests
+// RecordContest adds a displacement and returns the seat's contests
 // at or after since, oldest first. Older ones are forgotten.
 func (e *LeaseEngine) RecordContest(_ context.Context, seat int64, c kiosko.Contest, since time.Time) ([]kiosko.Contest, error) {
 	s := e.shard(seat)
@@ -220,7 +220,7 @@ func (e *LeaseEngine) RecordContest(_ context.Context, seat int64, c kiosko.Cont
 		r = &seatRecord{}
 		s.seats[seat] = r
 	}
-	if c.At.After(r.lastContest) {
+	if c.Active && c.At.After(r.lastContest) {
 		r.lastContest = c.At
 	}
 	// Contests nearly always arrive in order: insert from the end.
@@ -228,13 +228,54 @@ func (e *LeaseEngine) RecordContest(_ context.Context, seat int64, c kiosko.Cont
 	for i > 0 && r.contests[i-1].At.After(c.At) {
 		i--
 	}
-	r.contests = slices.Insert(r.contests, i, c)
+	// The same contest recorded twice (a retried call) is kept once.
+	dup := false
+	for j := i - 1; j >= 0 && r.contests[j].At.Equal(c.At); j-- {
+		if o := &r.contests[j]; o.From == c.From && o.To == c.To {
+			o.Active = o.Active || c.Active
+			o.Marks |= c.Marks
+			dup = true
+			break
+		}
+	}
+	if !dup {
+		r.contests = slices.Insert(r.contests, i, c)
+	}
 	r.trim(since)
 	out := slices.Clone(r.contests)
 	if r.empty() {
 		delete(s.seats, seat)
 	}
 	return out, nil
+}
+
+// MarkContest ORs m.Mark into the seat's latest contest that displaced
+// m.Device, if it happened at or after m.After.
+func (e *LeaseEngine) MarkContest(_ context.Context, seat int64, m kiosko.ContestMarking) (kiosko.Contest, bool, []kiosko.Contest, error) {
+	s := e.shard(seat)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.seats[seat]
+	if r == nil {
+		return kiosko.Contest{}, false, nil, nil
+	}
+	r.trim(m.Since)
+	var before kiosko.Contest
+	ok := false
+	for i := len(r.contests) - 1; i >= 0; i-- {
+		if c := &r.contests[i]; c.From == m.Device {
+			if !c.At.Before(m.After) {
+				before, ok = *c, true
+				c.Marks |= m.Mark
+			}
+			break
+		}
+	}
+	out := slices.Clone(r.contests)
+	if r.empty() {
+		delete(s.seats, seat)
+	}
+	return before, ok, out, nil
 }
 
 // trim forgets contests before since, and the oldest beyond maxContests.

@@ -333,7 +333,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, s kiosko.ReadingSettings) ki
 		if w := f.warning(seat); w != (kiosko.WarningState{}) {
 			t.Fatalf("fresh seat: warning %+v, want zero", w)
 		}
-		c1 := kiosko.Contest{At: t0, From: "a", To: "b"}
+		c1 := kiosko.Contest{At: t0, From: "a", To: "b", Active: true}
 		f.record(seat, c1, t0.Add(-s.SharingWindow))
 		if w := f.warning(seat); w.Set || !w.LastContest.Equal(t0) {
 			t.Fatalf("after a contest: warning %+v, want not set, last contest %v", w, t0)
@@ -347,7 +347,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, s kiosko.ReadingSettings) ki
 		if w := f.warning(seat); !w.Set || !w.Since.Equal(since) {
 			t.Fatalf("SetWarning again moved Since: %+v, want %v", w, since)
 		}
-		c2 := kiosko.Contest{At: t0.Add(2 * time.Hour), From: "b", To: "a"}
+		c2 := kiosko.Contest{At: t0.Add(2 * time.Hour), From: "b", To: "a", Active: true}
 		f.record(seat, c2, c2.At.Add(-s.SharingWindow))
 		if w := f.warning(seat); !w.Set || !w.Since.Equal(since) || !w.LastContest.Equal(c2.At) {
 			t.Fatalf("contest under warning: %+v, want since %v, last contest %v", w, since, c2.At)
@@ -531,6 +531,7 @@ func Run(t *testing.T, newEngine func(t *testing.T, s kiosko.ReadingSettings) ki
 			}
 		}
 	})
+	runContestMarks(t, s, setup)
 }
 
 // race runs fn(0..n-1) in n goroutines released at the same instant.
@@ -652,7 +653,8 @@ func (f *fixture) wantContests(got []kiosko.Contest, want ...kiosko.Contest) {
 	f.t.Helper()
 	ok := len(got) == len(want)
 	for i := 0; ok && i < len(got); i++ {
-		ok = got[i].At.Equal(want[i].At) && got[i].From == want[i].From && got[i].To == want[i].To
+		ok = got[i].At.Equal(want[i].At) && got[i].From == want[i].From && got[i].To == want[i].To &&
+			got[i].Active == want[i].Active && got[i].Marks == want[i].Marks
 	}
 	if !ok {
 		f.t.Fatalf("contests:\n got %v\nwant %v", got, want)

@@ -93,33 +93,105 @@ redis.call('DEL', KEYS[1])
 return 1
 `)
 
-// contestScript records a contested takeover, forgets those before since
-// and beyond maxContests, keeps the newest contest time in the warning
-// hash, and returns the contests left as member, score pairs.
+// A contest's flags (kiosko.ContestMark bits, and activeFlag for
+// Contest.Active) live in a hash beside the sorted set, keyed by member, so
+// marking a contest never changes its member: recording the same contest
+// twice still keeps one.
+const activeFlag = 0x80
+
+// trimContests is Lua shared by the contest scripts: forget contests of
+// KEYS[1] (and their flags in KEYS[3]) before since ms and beyond max.
+const trimContests = `
+local function trim(since, maxn)
+  local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. since)
+  local extra = redis.call('ZRANGE', KEYS[1], 0, -(maxn + 1))
+  for _, m in ipairs(extra) do table.insert(old, m) end
+  if #old > 0 then
+    redis.call('HDEL', KEYS[3], unpack(old))
+    redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. since)
+    redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(maxn + 1))
+  end
+end
+local function list()
+  local out = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  local res = {}
+  for i = 1, #out, 2 do
+    local f = redis.call('HGET', KEYS[3], out[i]) or '0'
+    table.insert(res, out[i]); table.insert(res, out[i + 1]); table.insert(res, f)
+  end
+  return res
+end
+`
+
+// contestScript records a displacement, forgets those before since and
+// beyond maxContests, keeps the newest active contest's time in the
+// warning hash, and returns the contests left as member, score, flags
+// triples.
 //
-// KEYS[1] contests, KEYS[2] warning; ARGV: at ms, since ms, member,
-// max contests, sharing window ms, expiry slack ms.
-var contestScript = goredis.NewScript(`
+// KEYS[1] contests, KEYS[2] warning, KEYS[3] flags; ARGV: at ms, since ms,
+// member, max contests, sharing window ms, expiry slack ms, flags.
+var contestScript = goredis.NewScript(trimContests + `
 local at = tonumber(ARGV[1])
+local flags = tonumber(ARGV[7])
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[4]) + 1))
-local last = redis.call('HGET', KEYS[2], 'c')
-if not last or at > tonumber(last) then
-  redis.call('HSET', KEYS[2], 'c', ARGV[1])
+if flags ~= 0 then
+  local old = tonumber(redis.call('HGET', KEYS[3], ARGV[3]) or '0')
+  redis.call('HSET', KEYS[3], ARGV[3], bit.bor(old, flags))
+end
+trim(ARGV[2], tonumber(ARGV[4]))
+if bit.band(flags, 128) ~= 0 then
+  local last = redis.call('HGET', KEYS[2], 'c')
+  if not last or at > tonumber(last) then
+    redis.call('HSET', KEYS[2], 'c', ARGV[1])
+  end
 end
 local warned = redis.call('HEXISTS', KEYS[2], 's') == 1
-local out = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local out = list()
 if #out == 0 then
-  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1], KEYS[3])
   if not warned then redis.call('DEL', KEYS[2]) end
   return out
 end
-local px = tonumber(out[#out]) - at + tonumber(ARGV[5]) + tonumber(ARGV[6])
+local px = tonumber(out[#out - 1]) - at + tonumber(ARGV[5]) + tonumber(ARGV[6])
 if px < 1000 then px = 1000 end
 redis.call('PEXPIRE', KEYS[1], px)
-if not warned then redis.call('PEXPIRE', KEYS[2], px) end
+redis.call('PEXPIRE', KEYS[3], px)
+if not warned and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PEXPIRE', KEYS[2], px) end
 return out
+`)
+
+// markScript ORs a mark into the flags of the latest contest displacing a
+// device, when it is at or after a time. Returns {found, member, score,
+// flags before, member, score, flags, ...} with the contests left.
+//
+// KEYS[1] contests, KEYS[2] unused (keeps KEYS[3] the flags hash, as in
+// trimContests), KEYS[3] flags; ARGV: device, after ms, mark, since ms,
+// max contests.
+var markScript = goredis.NewScript(trimContests + `
+trim(ARGV[4], tonumber(ARGV[5]))
+local dev = ARGV[1]
+local after = tonumber(ARGV[2])
+local found = {'0', '', '0', '0'}
+local all = redis.call('ZREVRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+for i = 1, #all, 2 do
+  local m = all[i]
+  local a = string.find(m, ':', 1, true)
+  local b = string.find(m, ':', a + 1, true)
+  local flen = tonumber(string.sub(m, a + 1, b - 1))
+  if string.sub(m, b + 1, b + flen) == dev then
+    if tonumber(all[i + 1]) >= after then
+      local old = redis.call('HGET', KEYS[3], m) or '0'
+      redis.call('HSET', KEYS[3], m, bit.bor(tonumber(old), tonumber(ARGV[3])))
+      local ttl = redis.call('PTTL', KEYS[1])
+      if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+      found = {'1', m, all[i + 1], old}
+    end
+    break
+  end
+end
+local out = list()
+for _, v in ipairs(out) do table.insert(found, v) end
+return found
 `)
 
 // setWarningScript sets the warning unless already set, and keeps the
@@ -177,6 +249,10 @@ func (e *LeaseEngine) leaseKey(seat int64) string {
 
 func (e *LeaseEngine) contestsKey(seat int64) string {
 	return e.prefix + "c:{" + strconv.FormatInt(seat, 10) + "}"
+}
+
+func (e *LeaseEngine) flagsKey(seat int64) string {
+	return e.prefix + "k:{" + strconv.FormatInt(seat, 10) + "}"
 }
 
 func (e *LeaseEngine) warningKey(seat int64) string {
@@ -275,20 +351,57 @@ func (e *LeaseEngine) Holder(ctx context.Context, seat int64, now time.Time) (ki
 	return l, true, nil
 }
 
-// RecordContest adds a contested takeover and returns the seat's contests
-// at or after since, oldest first. Older ones are forgotten.
+// RecordContest adds a displacement and returns the seat's contests at or
+// after since, oldest first. Older ones are forgotten.
 func (e *LeaseEngine) RecordContest(ctx context.Context, seat int64, c kiosko.Contest, since time.Time) ([]kiosko.Contest, error) {
 	at := c.At.UnixMilli()
-	v, err := contestScript.Run(ctx, e.client, []string{e.contestsKey(seat), e.warningKey(seat)},
-		at, since.UnixMilli(), contestMember(at, c.From, c.To), maxContests, e.window, e.slack).StringSlice()
+	flags := int(c.Marks)
+	if c.Active {
+		flags |= activeFlag
+	}
+	v, err := contestScript.Run(ctx, e.client, []string{e.contestsKey(seat), e.warningKey(seat), e.flagsKey(seat)},
+		at, since.UnixMilli(), contestMember(at, c.From, c.To), maxContests, e.window, e.slack, flags).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("redis: record contest on seat %d: %w", seat, err)
 	}
-	out := make([]kiosko.Contest, 0, len(v)/2)
-	for i := 0; i+1 < len(v); i += 2 {
-		c, err := decodeContest(v[i], v[i+1])
+	out, err := decodeContests(v)
+	if err != nil {
+		return nil, fmt.Errorf("redis: record contest on seat %d: %w", seat, err)
+	}
+	return out, nil
+}
+
+// MarkContest ORs m.Mark into the seat's latest contest that displaced
+// m.Device, if it happened at or after m.After.
+func (e *LeaseEngine) MarkContest(ctx context.Context, seat int64, m kiosko.ContestMarking) (kiosko.Contest, bool, []kiosko.Contest, error) {
+	v, err := markScript.Run(ctx, e.client, []string{e.contestsKey(seat), e.warningKey(seat), e.flagsKey(seat)},
+		m.Device, m.After.UnixMilli(), int(m.Mark), m.Since.UnixMilli(), maxContests).StringSlice()
+	if err != nil {
+		return kiosko.Contest{}, false, nil, fmt.Errorf("redis: mark contest on seat %d: %w", seat, err)
+	}
+	if len(v) < 4 {
+		return kiosko.Contest{}, false, nil, fmt.Errorf("redis: mark contest on seat %d: short reply", seat)
+	}
+	var before kiosko.Contest
+	ok := v[0] == "1"
+	if ok {
+		if before, err = decodeContest(v[1], v[2], v[3]); err != nil {
+			return kiosko.Contest{}, false, nil, fmt.Errorf("redis: mark contest on seat %d: %w", seat, err)
+		}
+	}
+	out, err := decodeContests(v[4:])
+	if err != nil {
+		return kiosko.Contest{}, false, nil, fmt.Errorf("redis: mark contest on seat %d: %w", seat, err)
+	}
+	return before, ok, out, nil
+}
+
+func decodeContests(v []string) ([]kiosko.Contest, error) {
+	out := make([]kiosko.Contest, 0, len(v)/3)
+	for i := 0; i+2 < len(v); i += 3 {
+		c, err := decodeContest(v[i], v[i+1], v[i+2])
 		if err != nil {
-			return nil, fmt.Errorf("redis: record contest on seat %d: %w", seat, err)
+			return nil, err
 		}
 		out = append(out, c)
 	}
@@ -330,7 +443,7 @@ func (e *LeaseEngine) SetWarning(ctx context.Context, seat int64, since time.Tim
 
 // ClearWarning lifts the warning and forgets the seat's contests.
 func (e *LeaseEngine) ClearWarning(ctx context.Context, seat int64) error {
-	if err := e.client.Del(ctx, e.contestsKey(seat), e.warningKey(seat)).Err(); err != nil {
+	if err := e.client.Del(ctx, e.contestsKey(seat), e.warningKey(seat), e.flagsKey(seat)).Err(); err != nil {
 		return fmt.Errorf("redis: clear warning on seat %d: %w", seat, err)
 	}
 	return nil
@@ -339,7 +452,7 @@ func (e *LeaseEngine) ClearWarning(ctx context.Context, seat int64) error {
 // Preload makes sure Redis has the engine's scripts, so the first calls
 // after a start or a Redis restart skip the NOSCRIPT round trip. Optional.
 func (e *LeaseEngine) Preload(ctx context.Context) error {
-	for _, s := range []*goredis.Script{claimScript, releaseScript, contestScript, setWarningScript} {
+	for _, s := range []*goredis.Script{claimScript, releaseScript, contestScript, markScript, setWarningScript} {
 		if err := s.Load(ctx, e.client).Err(); err != nil {
 			return fmt.Errorf("redis: load scripts: %w", err)
 		}
@@ -406,7 +519,7 @@ func contestMember(at int64, from, to string) string {
 	return strconv.FormatInt(at, 10) + ":" + strconv.Itoa(len(from)) + ":" + from + to
 }
 
-func decodeContest(member, score string) (kiosko.Contest, error) {
+func decodeContest(member, score, flags string) (kiosko.Contest, error) {
 	bad := fmt.Errorf("corrupt contest %q", member)
 	_, rest, ok := strings.Cut(member, ":")
 	if !ok {
@@ -421,7 +534,12 @@ func decodeContest(member, score string) (kiosko.Contest, error) {
 	if err != nil {
 		return kiosko.Contest{}, bad
 	}
-	return kiosko.Contest{At: fromMilli(int64(at)), From: rest[:flen], To: rest[flen:]}, nil
+	f, err := strconv.Atoi(flags)
+	if err != nil || f < 0 || f > 255 {
+		return kiosko.Contest{}, bad
+	}
+	return kiosko.Contest{At: fromMilli(int64(at)), From: rest[:flen], To: rest[flen:],
+		Active: f&activeFlag != 0, Marks: kiosko.ContestMark(f &^ activeFlag)}, nil
 }
 
 func fromMilli(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

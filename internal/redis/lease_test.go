@@ -132,11 +132,14 @@ func TestContestAndWarningKeysExpiry(t *testing.T) {
 	s := kiosko.DefaultReadingSettings()
 	e := redis.NewLeaseEngine(c, prefix, s)
 	ctx := context.Background()
-	if _, err := e.RecordContest(ctx, 5, kiosko.Contest{At: t0, From: "a", To: "b"}, t0.Add(-s.SharingWindow)); err != nil {
+	if _, err := e.RecordContest(ctx, 5, kiosko.Contest{At: t0, From: "a", To: "b", Active: true}, t0.Add(-s.SharingWindow)); err != nil {
 		t.Fatal(err)
 	}
-	ckey, wkey := prefix+"c:{5}", prefix+"w:{5}"
-	for _, key := range []string{ckey, wkey} {
+	if _, _, _, err := e.MarkContest(ctx, 5, kiosko.ContestMarking{Device: "a", After: t0, Mark: kiosko.MarkPresent, Since: t0.Add(-s.SharingWindow)}); err != nil {
+		t.Fatal(err)
+	}
+	ckey, wkey, kkey := prefix+"c:{5}", prefix+"w:{5}", prefix+"k:{5}"
+	for _, key := range []string{ckey, wkey, kkey} {
 		if ttl := c.PTTL(ctx, key).Val(); ttl < s.SharingWindow || ttl > s.SharingWindow+time.Minute {
 			t.Errorf("%s TTL %v, want about the sharing window %v", key, ttl, s.SharingWindow)
 		}
@@ -150,7 +153,7 @@ func TestContestAndWarningKeysExpiry(t *testing.T) {
 	if err := e.ClearWarning(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
-	if n := c.Exists(ctx, ckey, wkey).Val(); n != 0 {
+	if n := c.Exists(ctx, ckey, wkey, kkey).Val(); n != 0 {
 		t.Errorf("%d keys left after ClearWarning", n)
 	}
 }

@@ -14,9 +14,10 @@ import (
 // "persona.variant.NNNNN", so a report can group results without a side
 // file.
 var Personas = map[string][]string{
-	"honest":    {"commute", "desktop-tab", "two-tabs", "together", "storm", "travel"},
+	"honest": {"commute", "desktop-tab", "two-tabs", "together", "storm", "travel",
+		"phone-glance", "bedtime", "side-by-side"},
 	"household": {"couple", "family3", "family4"},
-	"sharer":    {"friend", "office", "reseller"},
+	"sharer":    {"friend", "office", "reseller", "fighter", "polite", "rarely-meet", "silent"},
 }
 
 // GenConfig says what to generate.
@@ -341,6 +342,38 @@ func (g *gen) honestSitting(variant string, p person, d int, s sitting, next tim
 			g.read("me-laptop", back, s.e.Add(dur).Sub(back)+time.Minute)
 			return
 		}
+	case "phone-glance":
+		// Reading on the laptop in the evening, a link opened on the
+		// phone for 20 to 90 seconds, then straight back to the laptop,
+		// "continue reading here" there; one to three times a sitting.
+		if strings.HasSuffix(s.dev, "laptop") || strings.HasSuffix(s.dev, "tablet") {
+			g.glances(s, next)
+			return
+		}
+	case "bedtime":
+		// In bed: the tablet, then the phone before sleeping. The tablet
+		// is still on when the phone takes over, and now and then it is
+		// touched as it is put away (its page reports a person: the only
+		// device this reader is ever "seen" at right after a takeover).
+		if strings.HasSuffix(s.dev, "tablet") && (next.IsZero() || next.Sub(s.e) > 30*time.Minute) {
+			onDisplaced := DisplacedStop
+			if g.chance(0.2) {
+				onDisplaced = DisplacedNotice
+			}
+			last := g.uniform(5*time.Second, 50*time.Second) // tablet last touched, phone claims
+			g.emit(s.dev, s.s, s.e.Add(last).Add(2*time.Minute), true, ConflictLeave, onDisplaced)
+			g.read("me-phone", s.e.Add(last), g.uniform(3*time.Minute, 20*time.Minute))
+			return
+		}
+	case "side-by-side":
+		// At a desk, the laptop and the tablet side by side, both on:
+		// reading on one, then the other, back and forth. The screen left
+		// is not touched until the person comes back to it, at least 30 s
+		// later; the laptop's mouse gets bumped now and then.
+		if strings.HasSuffix(s.dev, "laptop") {
+			g.sideBySide(s)
+			return
+		}
 	case "storm":
 		// A flaky connection: heartbeats are lost for seconds to minutes,
 		// then the page reloads and claims again.
@@ -367,15 +400,72 @@ func (g *gen) honestSitting(variant string, p person, d int, s sitting, next tim
 	g.read(s.dev, s.s, s.e.Sub(s.s))
 }
 
-// reader behaviour of people who share: most take over when they meet the
-// interstitial; some fight back when displaced.
-func (g *gen) sharerRead(dev string, s time.Time, dur time.Duration, retake float64) {
+// glances is one laptop sitting interrupted by quick looks at the phone.
+func (g *gen) glances(s sitting, next time.Time) {
+	t := s.s
+	for range 1 + g.rng.IntN(3) {
+		// The laptop is read until the phone claims, touched seconds
+		// before: the phone's takeover is contested.
+		read := g.uniform(2*time.Minute, 12*time.Minute)
+		ps := t.Add(read)
+		dur := g.uniform(20*time.Second, 90*time.Second)
+		back := ps.Add(dur + g.uniform(2*time.Second, 8*time.Second))
+		if !next.IsZero() && back.Add(5*time.Minute).After(next) {
+			break
+		}
+		g.emit("me-laptop", t, ps.Add(2*time.Minute), true, ConflictContinue, DisplacedStop)
+		g.read("me-phone", ps, dur)
+		t = back
+	}
+	end := t.Add(g.uniform(2*time.Minute, 15*time.Minute))
+	if !next.IsZero() && end.Add(2*time.Minute).After(next) {
+		end = next.Add(-2 * time.Minute)
+	}
+	g.read("me-laptop", t, end.Sub(t))
+}
+
+// sideBySide is a sitting on two screens at once.
+func (g *gen) sideBySide(s sitting) {
+	devs := []string{"me-laptop", "me-tablet"}
+	t, i := s.s, 0
+	for t.Before(s.e) {
+		d := g.logUniform(30*time.Second, 12*time.Minute)
+		e := t.Add(d)
+		onDisplaced := DisplacedStop
+		if i%2 == 0 && g.chance(0.05) {
+			onDisplaced = DisplacedNotice // the mouse bumped
+		}
+		// Both screens stay on: the page keeps its lease until the other
+		// takes it, and says active for a minute after the last touch.
+		g.emit(devs[i%2], t, e.Add(time.Minute), true, ConflictContinue, onDisplaced)
+		t, i = e, i+1
+	}
+}
+
+// behaviour is how people who share react to the interstitial and to
+// being displaced: shares of pages that take the lease back and that
+// notice the message (the rest are put away: stop).
+type behaviour struct{ leave, retake, notice float64 }
+
+var (
+	mixed  = behaviour{leave: 0.15, retake: 0.5, notice: 0.35}
+	fights = behaviour{leave: 0.05, retake: 0.9, notice: 0.1}
+	polite = behaviour{leave: 0.15, notice: 0.85}
+	silent = behaviour{leave: 0.15} // their pages never report: a script that says "nobody"
+	family = behaviour{leave: 0.15, retake: 0.4, notice: 0.45}
+)
+
+// sharerRead is one page of a person who shares.
+func (g *gen) sharerRead(dev string, s time.Time, dur time.Duration, b behaviour) {
 	onConflict, onDisplaced := ConflictContinue, DisplacedStop
-	if g.chance(0.15) {
+	if g.chance(b.leave) {
 		onConflict = ConflictLeave
 	}
-	if g.chance(retake) {
+	switch x := g.rng.Float64(); {
+	case x < b.retake:
 		onDisplaced = DisplacedRetake
+	case x < b.retake+b.notice:
+		onDisplaced = DisplacedNotice
 	}
 	g.emit(dev, s, s.Add(dur), true, onConflict, onDisplaced)
 }
@@ -409,7 +499,7 @@ func (g *gen) household(variant string) {
 			}
 			slices.SortFunc(sits, func(a, b sitting) int { return a.s.Compare(b.s) })
 			for _, s := range fixOverlaps(sits) {
-				g.sharerRead(s.dev, s.s, s.e.Sub(s.s), 0.5)
+				g.sharerRead(s.dev, s.s, s.e.Sub(s.s), family)
 			}
 		}
 	}
@@ -422,7 +512,16 @@ func (g *gen) sharer(variant string) {
 	overlaps := 0.1 * math.Pow(30, g.rng.Float64()) // 0.1 to 3 a day, log-uniform
 	offset := time.Duration(g.rng.IntN(12)-3) * time.Hour
 	var people []person
+	b := mixed
 	switch variant {
+	case "fighter", "polite", "silent": // two people who meet once to three times a day
+		overlaps = math.Pow(3, g.rng.Float64())
+		b = map[string]behaviour{"fighter": fights, "polite": polite, "silent": silent}[variant]
+		people = []person{g.newPerson("a", offset), g.newPerson("b", offset+time.Duration(g.rng.IntN(4))*time.Hour)}
+	case "rarely-meet": // polite, and they seldom read at the same time
+		overlaps = 0.1 * math.Pow(5, g.rng.Float64()) // 0.1 to 0.5 a day
+		b = polite
+		people = []person{g.newPerson("a", offset), g.newPerson("b", offset+time.Duration(g.rng.IntN(7))*time.Hour)}
 	case "friend": // another city, maybe another time zone
 		people = []person{g.newPerson("a", offset), g.newPerson("b", offset+time.Duration(g.rng.IntN(7))*time.Hour)}
 	case "office": // colleagues, same hours
@@ -450,7 +549,7 @@ func (g *gen) sharer(variant string) {
 			}
 		}
 		for _, s := range busy {
-			g.sharerRead(s.dev, s.s, s.e.Sub(s.s), 0.5)
+			g.sharerRead(s.dev, s.s, s.e.Sub(s.s), b)
 		}
 		// ... and the collisions: someone opens an article while another
 		// person is in the middle of one.
@@ -472,7 +571,7 @@ func (g *gen) sharer(variant string) {
 			if other.laptop && g.chance(0.5) {
 				dev = other.name + "-laptop"
 			}
-			g.sharerRead(dev, at, g.sessionLen(), 0.5)
+			g.sharerRead(dev, at, g.sessionLen(), b)
 		}
 	}
 }

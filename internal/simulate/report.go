@@ -19,6 +19,7 @@ type Group struct {
 	// Warned7First within 7 days of their first conflict (the first time
 	// two devices met, which is all the rule can see of sharing).
 	Warned7, Warned7First int
+	Warned3First          int       // within 3 days of the first conflict
 	WithConflict          int       // accounts that had at least one conflict
 	DaysToWarning         []float64 // for each warned account, days from the start
 	Contested             int
@@ -92,7 +93,7 @@ func NewReport(r *Result) *Report {
 	for id, a := range r.Accounts {
 		p, v := PersonaOf(id)
 		groups := []*Group{group(p), group(p + "." + v)}
-		if r := OverlapRate(id); r >= 0 {
+		if r := OverlapRate(id); r >= 0 && (v == "friend" || v == "office") {
 			groups = append(groups, group(p+"."+rateBand(r)))
 		}
 		for _, g := range groups {
@@ -110,6 +111,9 @@ func NewReport(r *Result) *Report {
 				}
 				if !a.FirstConflict.IsZero() && a.WarnedAt.Sub(a.FirstConflict) <= week {
 					g.Warned7First++
+				}
+				if !a.FirstConflict.IsZero() && a.WarnedAt.Sub(a.FirstConflict) <= 3*24*time.Hour {
+					g.Warned3First++
 				}
 			}
 		}
@@ -148,8 +152,8 @@ func personaRank(p string) int {
 // WriteMarkdown writes the report as a Markdown table.
 func (rep *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	b.WriteString("| persona | accounts | warned | warned within 7 days | within 7 days of 1st conflict | median days to warning | contested / account / month |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| persona | accounts | warned | warned within 7 days | within 3 days of 1st conflict | within 7 days of 1st conflict | median days to warning | counted takeovers / account / month |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, n := range rep.Names() {
 		g := rep.Groups[n]
 		name := n
@@ -160,11 +164,12 @@ func (rep *Report) WriteMarkdown(w io.Writer) error {
 		if m := g.MedianDays(); m >= 0 {
 			med = fmt.Sprintf("%.1f", m)
 		}
-		first := "—"
+		first3, first7 := "—", "—"
 		if g.WithConflict > 0 {
-			first = pct(float64(g.Warned7First) / float64(g.WithConflict))
+			first3 = pct(float64(g.Warned3First) / float64(g.WithConflict))
+			first7 = pct(float64(g.Warned7First) / float64(g.WithConflict))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %.2f |\n", name, g.Accounts, pct(g.Share(g.Warned)), pct(g.Share(g.Warned7)), first, med, g.ContestedPerMonth())
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %.2f |\n", name, g.Accounts, pct(g.Share(g.Warned)), pct(g.Share(g.Warned7)), first3, first7, med, g.ContestedPerMonth())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -42,8 +42,8 @@ type Options struct {
 type AccountResult struct {
 	Warned    bool      // the seat was put under sharing warning
 	WarnedAt  time.Time // when it first was; zero when never
-	Contested int       // contested takeovers
-	Quiet     int       // takeovers that did not count (holder idle or not seen lately)
+	Contested int       // takeovers that counted towards the warning (a person seen at the displaced device)
+	Quiet     int       // takeovers that did not count
 	Conflicts int       // claims answered "conflict"
 
 	// Not part of the JSON report.
@@ -195,41 +195,84 @@ func Run(ctx context.Context, ivs []Interval, opt Options) (*Result, error) {
 	return res, nil
 }
 
-// Interval run states.
+// How the simulated pages learn and react, on the simulated clock.
 const (
-	waiting uint8 = iota
-	holding
+	// PushDelay is how long a displaced page takes to learn it was
+	// displaced: the event stream tells it within a second.
+	PushDelay = time.Second
+	// A person at a displaced page reacts (reads the message and touches
+	// the page, or presses "continue reading here") between minReaction
+	// and maxReaction after the page learns of it; each interval has its
+	// own delay, derived from its place in the input.
+	minReaction = 2 * time.Second
+	maxReaction = 10 * time.Second
+)
+
+// reaction is interval iv's reaction delay.
+func reaction(iv int32) int64 {
+	span := int64((maxReaction-minReaction)/time.Second) + 1
+	return int64(minReaction) + (int64(uint32(iv)*2654435761)%span)*int64(time.Second)
+}
+
+// Page run states.
+const (
+	waiting   uint8 = iota
+	holding         // reading, heartbeating
+	displaced       // told it was displaced; its person (if any) reacts next
 	done
+)
+
+// What a page's next queued event is.
+const (
+	evHeartbeat uint8 = iota
+	evPush            // the event stream says "displaced"
+	evReact           // the person at the displaced page reacts
 )
 
 type page struct {
 	iv      int32 // index in ivs
 	acct    int32
 	state   uint8
+	ev      uint8
 	retakes uint8
-	next    int64 // unix nanoseconds of the next heartbeat
+	seq     uint32 // bumped whenever the page's next event changes
+	next    int64  // unix nanoseconds of the next event
 	start   int64
 	end     int64
 	reader  kiosko.Reader
+}
+
+// entry is a queued event; it is stale when its seq is not the page's.
+type entry struct {
+	at  int64
+	p   int32
+	seq uint32
+}
+
+type devKey struct {
+	acct   int32
+	device string
 }
 
 type sim struct {
 	reading    *kiosko.Reading
 	ivs        []Interval
 	pages      []page // sorted by start, then input order
-	heap       []int32
+	heap       []entry
 	now        int64
 	hb         int64
 	maxRetakes uint8
 	results    []AccountResult
 	seats      map[int64]*kiosko.Seat
+	open       map[devKey][]int32 // pages that held the lease, per device
+	told       []devKey           // displaced devices the hub was told of
 }
 
 var article = &kiosko.Article{ID: "simulated", Access: kiosko.AccessSubscriber}
 
 func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []int32, mine []int32, results []AccountResult) *sim {
 	sm := &sim{ivs: ivs, hb: int64(s.HeartbeatEvery), maxRetakes: uint8(min(maxRetakes, 255)), results: results,
-		seats: map[int64]*kiosko.Seat{}}
+		seats: map[int64]*kiosko.Seat{}, open: map[devKey][]int32{}}
 	accounts := map[int32]*kiosko.Account{}
 	// Pages in order of start, then input order (a total order, so an
 	// unstable sort of small indexes is deterministic and fast).
@@ -262,6 +305,7 @@ func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []i
 	}
 	sm.reading = &kiosko.Reading{
 		Leases:   inmem.NewLeaseEngine(s),
+		Hub:      simHub{sm},
 		Clock:    kiosko.ClockFunc(func() time.Time { return time.Unix(0, sm.now).UTC() }),
 		Settings: s,
 		Events:   sink{results},
@@ -276,6 +320,20 @@ func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []i
 	return sm
 }
 
+// simHub is the event stream of the simulated pages: Reading publishes a
+// displaced notice when it moves a lease, and the pages of that device
+// learn of it PushDelay later.
+type simHub struct{ sm *sim }
+
+func (h simHub) Publish(_ context.Context, n kiosko.Notice) error {
+	if n.Kind == kiosko.NoticeDisplaced {
+		h.sm.told = append(h.sm.told, devKey{int32(n.AccountID - 1), n.Device})
+	}
+	return nil
+}
+
+func (simHub) Subscribe(int64, string) (<-chan kiosko.Notice, func()) { return nil, func() {} }
+
 // sink counts the events Reading records, by account (seat id - 1).
 type sink struct{ results []AccountResult }
 
@@ -288,10 +346,11 @@ func (k sink) Record(events ...kiosko.LeaseEvent) {
 			if r.FirstConflict.IsZero() {
 				r.FirstConflict = e.At
 			}
-		case kiosko.EventTakeoverContested:
+		case kiosko.EventTakeoverContested, kiosko.EventTakeoverQuiet:
+			r.Quiet++ // until it counts
+		case kiosko.EventTakeoverCounted:
 			r.Contested++
-		case kiosko.EventTakeoverQuiet:
-			r.Quiet++
+			r.Quiet--
 		case kiosko.EventWarningSet:
 			if !r.Warned {
 				r.Warned, r.WarnedAt = true, e.At
@@ -304,20 +363,32 @@ func (sm *sim) run(ctx context.Context) (int64, error) {
 	var n int64
 	next := 0 // next page to start
 	for {
-		var p int32
 		switch {
-		case next < len(sm.pages) && (len(sm.heap) == 0 || sm.before(int32(next), sm.heap[0])):
-			p = int32(next)
+		case next < len(sm.pages) && (len(sm.heap) == 0 || sm.startsFirst(int32(next), sm.heap[0])):
+			p := int32(next)
 			next++
-			pg := &sm.pages[p]
-			sm.now = pg.start
+			sm.now = sm.pages[p].start
 			if err := sm.claim(ctx, p); err != nil {
 				return n, err
 			}
 		case len(sm.heap) > 0:
-			p = sm.pop()
-			sm.now = sm.pages[p].next
-			if err := sm.heartbeat(ctx, p); err != nil {
+			e := sm.pop()
+			pg := &sm.pages[e.p]
+			if e.seq != pg.seq {
+				continue // replaced by a later event of the page
+			}
+			sm.now = e.at
+			var err error
+			switch pg.ev {
+			case evHeartbeat:
+				err = sm.heartbeat(ctx, e.p)
+			case evPush:
+				sm.learnDisplaced(e.p)
+				continue
+			case evReact:
+				err = sm.react(ctx, e.p)
+			}
+			if err != nil {
 				return n, err
 			}
 		default:
@@ -330,13 +401,13 @@ func (sm *sim) run(ctx context.Context) (int64, error) {
 	}
 }
 
-// before orders a page waiting to start against a page due to heartbeat.
-func (sm *sim) before(start, due int32) bool {
-	s, d := &sm.pages[start], &sm.pages[due]
-	if s.start != d.next {
-		return s.start < d.next
+// startsFirst orders a page waiting to start against a queued event.
+func (sm *sim) startsFirst(start int32, e entry) bool {
+	s := &sm.pages[start]
+	if s.start != e.at {
+		return s.start < e.at
 	}
-	return s.iv < d.iv
+	return s.iv < sm.pages[e.p].iv
 }
 
 func (sm *sim) claim(ctx context.Context, p int32) error {
@@ -359,32 +430,65 @@ func (sm *sim) claim(ctx context.Context, p int32) error {
 	default:
 		return fmt.Errorf("simulate: claim answered %q", st.Status)
 	}
-	sm.schedule(p)
+	sm.hold(p)
 	return nil
 }
 
 func (sm *sim) heartbeat(ctx context.Context, p int32) error {
 	pg := &sm.pages[p]
-	iv := &sm.ivs[pg.iv]
-	st, err := sm.reading.Heartbeat(ctx, pg.reader, iv.Active)
+	st, err := sm.reading.Heartbeat(ctx, pg.reader, sm.ivs[pg.iv].Active)
 	if err != nil {
 		return err
 	}
 	switch st.Status {
 	case kiosko.ReadingOK:
+		sm.schedule(p, sm.now+sm.hb, evHeartbeat)
 	case kiosko.ReadingDisplaced:
-		if iv.OnDisplaced != DisplacedRetake || pg.retakes >= sm.maxRetakes {
-			pg.state = done
-			return nil
-		}
-		pg.retakes++
-		if err := sm.takeover(ctx, pg); err != nil {
-			return err
-		}
+		// Told by the heartbeat before the event stream: the same.
+		sm.learnDisplaced(p)
 	default:
 		return fmt.Errorf("simulate: heartbeat answered %q", st.Status)
 	}
-	sm.schedule(p)
+	return nil
+}
+
+// learnDisplaced is a page shown the interstitial: nobody touches it again
+// (stop), or its person reacts a moment later (notice, retake).
+func (sm *sim) learnDisplaced(p int32) {
+	pg := &sm.pages[p]
+	if pg.state != holding {
+		return
+	}
+	pg.seq++ // no more heartbeats
+	switch od := sm.ivs[pg.iv].OnDisplaced; {
+	case od == DisplacedNotice, od == DisplacedRetake && pg.retakes < sm.maxRetakes:
+		pg.state = displaced
+		sm.schedule(p, sm.now+reaction(pg.iv), evReact)
+	default:
+		// A page nobody touches reports nothing (or "nobody", which the
+		// rule treats the same): nothing to send.
+		pg.state = done
+	}
+}
+
+// react is the person at a displaced page: they read the message and
+// touch the page, whose report says so (notice), or they press "continue
+// reading here" (retake). A page closed meanwhile does neither.
+func (sm *sim) react(ctx context.Context, p int32) error {
+	pg := &sm.pages[p]
+	pg.state = done
+	if sm.now >= pg.end {
+		return nil
+	}
+	if sm.ivs[pg.iv].OnDisplaced == DisplacedNotice {
+		_, err := sm.reading.Report(ctx, pg.reader, true)
+		return err
+	}
+	pg.retakes++
+	if err := sm.takeover(ctx, pg); err != nil {
+		return err
+	}
+	sm.hold(p)
 	return nil
 }
 
@@ -396,33 +500,61 @@ func (sm *sim) takeover(ctx context.Context, pg *page) error {
 	if st.Status != kiosko.ReadingOK {
 		return fmt.Errorf("simulate: takeover answered %q", st.Status)
 	}
+	// The displaced device's open pages learn of it a moment later.
+	for _, k := range sm.told {
+		pages := sm.open[k][:0]
+		for _, q := range sm.open[k] {
+			if sm.pages[q].state != holding {
+				continue
+			}
+			pages = append(pages, q)
+			sm.schedule(q, sm.now+int64(PushDelay), evPush)
+		}
+		if len(pages) == 0 {
+			delete(sm.open, k)
+		} else {
+			sm.open[k] = pages
+		}
+	}
+	sm.told = sm.told[:0]
 	return nil
 }
 
-// schedule queues the page's next heartbeat, unless the page closes first.
-func (sm *sim) schedule(p int32) {
+// hold is a page granted the lease: it heartbeats from now on.
+func (sm *sim) hold(p int32) {
 	pg := &sm.pages[p]
-	pg.next = sm.now + sm.hb
-	if pg.next >= pg.end {
+	if pg.state != holding {
+		k := devKey{pg.acct, pg.reader.DeviceID}
+		sm.open[k] = append(sm.open[k], p)
+	}
+	pg.state = holding
+	sm.schedule(p, sm.now+sm.hb, evHeartbeat)
+}
+
+// schedule queues the page's next event, replacing any other. A heartbeat
+// due when the page has closed is not queued: the page simply stops.
+func (sm *sim) schedule(p int32, at int64, ev uint8) {
+	pg := &sm.pages[p]
+	pg.seq++
+	if ev == evHeartbeat && at >= pg.end {
 		pg.state = done
 		return
 	}
-	pg.state = holding
-	sm.push(p)
+	pg.next, pg.ev = at, ev
+	sm.push(entry{at: at, p: p, seq: pg.seq})
 }
 
-// A binary heap of page indexes by (next, input order).
+// A binary heap of events by (time, input order).
 
-func (sm *sim) less(a, b int32) bool {
-	x, y := &sm.pages[a], &sm.pages[b]
-	if x.next != y.next {
-		return x.next < y.next
+func (sm *sim) less(x, y entry) bool {
+	if x.at != y.at {
+		return x.at < y.at
 	}
-	return x.iv < y.iv
+	return sm.pages[x.p].iv < sm.pages[y.p].iv
 }
 
-func (sm *sim) push(p int32) {
-	h := append(sm.heap, p)
+func (sm *sim) push(e entry) {
+	h := append(sm.heap, e)
 	i := len(h) - 1
 	for i > 0 {
 		parent := (i - 1) / 2
@@ -435,7 +567,7 @@ func (sm *sim) push(p int32) {
 	sm.heap = h
 }
 
-func (sm *sim) pop() int32 {
+func (sm *sim) pop() entry {
 	h := sm.heap
 	top := h[0]
 	last := len(h) - 1

@@ -22,7 +22,7 @@ type Point struct {
 	HonestWarned    float64 // share of honest readers warned at all
 	Caught7         float64 // share of households and sharers warned within 7 days
 	Caught          float64 // ... warned by the end of the traces
-	HonestContested float64 // contested takeovers per honest reader per month
+	HonestContested float64 // takeovers that counted, per honest reader per month
 }
 
 // DefaultSweep varies one knob of base at a time.
@@ -41,8 +41,10 @@ func DefaultSweep(base kiosko.ReadingSettings) []Setting {
 		with("window 3 days", func(s *kiosko.ReadingSettings) { s.SharingWindow = 3 * 24 * time.Hour }),
 		with("window 14 days", func(s *kiosko.ReadingSettings) { s.SharingWindow = 14 * 24 * time.Hour }),
 		with("contest window 30s", func(s *kiosko.ReadingSettings) { s.ContestWindow = 30 * time.Second }),
-		with("contest window 120s", func(s *kiosko.ReadingSettings) { s.ContestWindow = 120 * time.Second }),
-		with("contest window 300s", func(s *kiosko.ReadingSettings) { s.ContestWindow = 300 * time.Second }),
+		with("presence window 5s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 5 * time.Second }),
+		with("presence window 30s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 30 * time.Second }),
+		with("presence window 60s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 60 * time.Second }),
+		with("presence window 120s", func(s *kiosko.ReadingSettings) { s.PresenceWindow = 120 * time.Second }),
 	}
 }
 
@@ -80,7 +82,7 @@ func Sweep(ctx context.Context, ivs []Interval, base kiosko.ReadingSettings, set
 // WriteSweep writes the points as a Markdown table, numbered as in the plot.
 func WriteSweep(w io.Writer, points []Point) error {
 	var b strings.Builder
-	b.WriteString("| # | setting | honest readers warned | contested / honest reader / month | sharing accounts warned within 7 days | warned by the end |\n")
+	b.WriteString("| # | setting | honest readers warned | counted takeovers / honest reader / month | sharing accounts warned within 7 days | warned by the end |\n")
 	b.WriteString("|---:|---|---:|---:|---:|---:|\n")
 	for i, p := range points {
 		fmt.Fprintf(&b, "| %d | %s | %s | %.2f | %s | %s |\n", i+1, p.Label, pct(p.HonestWarned), p.HonestContested, pct(p.Caught7), pct(p.Caught))

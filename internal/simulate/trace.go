@@ -20,7 +20,8 @@ import (
 const (
 	ConflictContinue = "continue" // take over ("continue reading here")
 	ConflictLeave    = "leave"    // give up this interval
-	DisplacedStop    = "stop"     // give up this interval
+	DisplacedStop    = "stop"     // nobody touches the displaced page again
+	DisplacedNotice  = "notice"   // a person there sees the message, interacts with it, and stops
 	DisplacedRetake  = "retake"   // take the lease back
 )
 
@@ -166,10 +167,10 @@ func parseLine(raw []byte) (Interval, []string, error) {
 	}
 	if l.OnDisplaced != nil {
 		switch *l.OnDisplaced {
-		case DisplacedStop, DisplacedRetake:
+		case DisplacedStop, DisplacedNotice, DisplacedRetake:
 			iv.OnDisplaced = *l.OnDisplaced
 		default:
-			return iv, nil, fmt.Errorf(`"on_displaced" is %q; want "stop" or "retake"`, *l.OnDisplaced)
+			return iv, nil, fmt.Errorf(`"on_displaced" is %q; want "stop", "notice" or "retake"`, *l.OnDisplaced)
 		}
 	}
 	return iv, unknown, nil

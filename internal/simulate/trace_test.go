@@ -13,6 +13,7 @@ func TestParseTraces(t *testing.T) {
 	in := `{"account":"a","device":"phone","start":"2026-03-02T08:00:00Z","end":"2026-03-02T08:10:00Z"}
 
 {"account":"a","device":"laptop","start":"2026-03-02T09:00:00+01:00","end":"2026-03-02T09:30:00+01:00","active":false,"on_conflict":"leave","on_displaced":"retake"}
+{"account":"b","device":"tablet","start":"2026-03-02T08:00:00Z","end":"2026-03-02T08:10:00Z","on_displaced":"notice"}
 `
 	ivs, err := ParseTraces(strings.NewReader(in), nil)
 	if err != nil {
@@ -23,6 +24,8 @@ func TestParseTraces(t *testing.T) {
 			Active: true, OnConflict: ConflictContinue, OnDisplaced: DisplacedStop},
 		{Account: "a", Device: "laptop", Start: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC),
 			Active: false, OnConflict: ConflictLeave, OnDisplaced: DisplacedRetake},
+		{Account: "b", Device: "tablet", Start: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC), End: time.Date(2026, 3, 2, 8, 10, 0, 0, time.UTC),
+			Active: true, OnConflict: ConflictContinue, OnDisplaced: DisplacedNotice},
 	}
 	if len(ivs) != len(want) {
 		t.Fatalf("got %d intervals, want %d", len(ivs), len(want))

@@ -31,6 +31,7 @@ type ArticleView struct {
 	// HasSeat: the interstitial is rendered (shown or hidden).
 	HasSeat         bool
 	HeartbeatEvery  int // seconds
+	PresenceWindow  int // seconds a displaced page watches for a person (reading.js)
 	RegisteredMeter int // free articles a month with a free account
 	JSONLD          map[string]any
 	Path            string // /{edition}/{article}
@@ -55,7 +56,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	p := s.NewPage(r, ed.Lang)
 	p.Edition, p.Title = ed, a.Title
-	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), RegisteredMeter: s.registeredMeter()}
+	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
 	p.Data = v
 	if err := s.decide(w, r, p, v); err != nil {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
@@ -185,6 +186,13 @@ func (s *Server) heartbeatEvery() int {
 		return int(e / time.Second)
 	}
 	return 30
+}
+
+func (s *Server) presenceWindow() int {
+	if w := s.d.ReadingSettings.PresenceWindow; w >= time.Second {
+		return int(w / time.Second)
+	}
+	return 0 // the rule does not use reports: the page sends none
 }
 
 func (s *Server) anonymousMeter() int {

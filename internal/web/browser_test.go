@@ -91,9 +91,16 @@ func TestBrowserReading(t *testing.T) {
 	// Pages heartbeat every 30 s or more: a few seconds is the push, not a
 	// poll, with room for a busy machine.
 	run(a, "A-displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
+	e.clock.Add(time.Second) // the clock is the test's: move it as the reader would
 	run(a, "A-takes-back", 5*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	run(b, "B-displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	e.clock.Add(time.Second)
 	run(b, "B-takes-back", 5*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
+	// A's reader is still there and reads the message: a person at each
+	// device, right after the other took the seat.
+	run(a, "A-displaced-again", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	e.clock.Add(time.Second)
+	run(a, "A-reads-the-message", 2*time.Second, chromedp.Click(chromedp.CSS("#interstitial-title")))
 	run(a, "A-banner", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	run(b, "B-banner", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	run(a, "A-password", 10*time.Second,

@@ -19,6 +19,9 @@
   const articleID = article ? article.dataset.article : "";
   const every = Math.max(5, parseInt(article && article.dataset.heartbeatEvery, 10) || 30) * 1000;
   const ACTIVE_WINDOW = 60 * 1000; // "active": a person interacted in the last minute
+  // Once displaced, the page watches this long for a person and reports
+  // what it saw, once (POST /api/v1/reading/presence); 0: it reports nothing.
+  const presenceWindow = Math.max(0, parseInt(article && article.dataset.presenceWindow, 10) || 0) * 1000;
 
   let lastActivity = Date.now();
   let displaced = false;
@@ -39,8 +42,49 @@
     return t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
   };
 
+  // The displaced page's report: did a person interact with it after
+  // another device took the seat? One person who moved to that device left
+  // this one untouched; two people leave someone at each. Only deliberate
+  // input counts (a press, a touch, the wheel, a key, or the pointer moved
+  // some distance), not a page scrolled by this script or a jolted mouse.
+  // Sent once, as soon as a person shows, or at the end of the window if
+  // nobody did and the page is still visible; a hidden page sends nothing.
+  let watch = null;
+  const MOVE_PX = 24;
+
+  const report = (present) => {
+    if (!watch || watch.sent) return;
+    watch.sent = true;
+    clearTimeout(watch.timer);
+    post("/api/v1/reading/presence", { present }).catch(() => {});
+  };
+
+  const watchPresence = () => {
+    if (!presenceWindow || (watch && !watch.sent)) return;
+    watch = { sent: false, until: Date.now() + presenceWindow, x: null, y: null, moved: 0 };
+    watch.timer = setTimeout(() => {
+      if (document.visibilityState === "visible") report(false);
+      else if (watch) watch.sent = true;
+    }, presenceWindow);
+  };
+
+  const sawPerson = (e) => {
+    if (!watch || watch.sent || Date.now() > watch.until || document.visibilityState !== "visible") return;
+    if (e.type === "pointermove") {
+      if (watch.x !== null) watch.moved += Math.abs(e.clientX - watch.x) + Math.abs(e.clientY - watch.y);
+      watch.x = e.clientX;
+      watch.y = e.clientY;
+      if (watch.moved < MOVE_PX) return;
+    }
+    report(true);
+  };
+  for (const type of ["pointerdown", "touchstart", "wheel", "keydown", "pointermove"]) {
+    window.addEventListener(type, sawPerson, { passive: true, capture: true });
+  }
+
   // The interstitial replaces the body: another device took the seat.
   const showInterstitial = (other) => {
+    if (!displaced) watchPresence();
     displaced = true;
     stopHeartbeat();
     show($("article-body"), false);
