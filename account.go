@@ -79,8 +79,8 @@ func ValidatePassword(pw string) error {
 	if n > MaxPasswordLength {
 		return FieldError("password", "error.password_too_long", "Password must have at most 128 characters.")
 	}
-	if commonPasswords[strings.ToLower(pw)] {
-		return FieldError("password", "error.password_common", "That password is too common; choose another.")
+	if commonPasswords[strings.ToLower(pw)] || oneCharacter(pw) {
+		return errPasswordCommon()
 	}
 	return nil
 }

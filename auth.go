@@ -19,7 +19,14 @@ type AuthSettings struct {
 	SessionAbsolute  time.Duration // 180 days
 	ResetTTL         time.Duration // a reset link lasts this long
 	FailedPerAccount int           // failed sign-ins per account per hour
-	FailedPerIP      int           // failed sign-ins per IP prefix per hour
+	FailedPerIP      int           // failed sign-ins per client address (AddressKey) per hour
+	// FailedPerDeviceToken bounds the failed sign-ins of one device token,
+	// and the wrong current passwords of one session, per hour.
+	FailedPerDeviceToken int
+	Mail                 MailLimits // mail sent on behalf of anonymous visitors
+	// TakenPerClient bounds the sign-ups of taken addresses per client
+	// address per hour (signup.go); 0: 10.
+	TakenPerClient   int
 	ResetsPerAccount int           // reset requests per account per hour
 	ResetsPerIP      int           // reset requests per IP prefix per hour
 	TouchEvery       time.Duration // how often a used session's last-seen is written
@@ -33,14 +40,16 @@ type AuthSettings struct {
 // DefaultAuthSettings follows DESIGN.md's security baseline.
 func DefaultAuthSettings() AuthSettings {
 	return AuthSettings{
-		SessionIdle:      30 * 24 * time.Hour,
-		SessionAbsolute:  180 * 24 * time.Hour,
-		ResetTTL:         time.Hour,
-		FailedPerAccount: 100,
-		FailedPerIP:      300,
-		ResetsPerAccount: 5,
-		ResetsPerIP:      30,
-		TouchEvery:       time.Minute,
+		SessionIdle:          30 * 24 * time.Hour,
+		SessionAbsolute:      180 * 24 * time.Hour,
+		ResetTTL:             time.Hour,
+		FailedPerAccount:     100,
+		FailedPerIP:          300,
+		FailedPerDeviceToken: 10,
+		Mail:                 DefaultMailLimits(),
+		ResetsPerAccount:     5,
+		ResetsPerIP:          30,
+		TouchEvery:           time.Minute,
 	}
 }
 
@@ -53,12 +62,15 @@ type AccountMail interface {
 
 // Client describes where a request comes from.
 type Client struct {
-	DeviceID   string // from the device cookie or the app; empty: a new one is made
-	DeviceName string // an app's own name for the device; empty: from the User-Agent
-	UserAgent  string
-	IP         string // full address; stored truncated
-	Place      string // coarse place, e.g. from the browser's time zone
-	Lang       string
+	DeviceID string // from the device cookie or the app; empty: a new one is made
+	// DeviceToken is the signed token of a device that signed in before
+	// (devicecookie.go): the browser's cookie or the app's device_token.
+	DeviceToken string
+	DeviceName  string // an app's own name for the device; empty: from the User-Agent
+	UserAgent   string
+	IP          string // full address; stored truncated
+	Place       string // coarse place, e.g. from the browser's time zone
+	Lang        string
 }
 
 // Identity is a signed-in request: the session and its account.
@@ -77,6 +89,11 @@ type Auth struct {
 	Mail     AccountMail
 	// DeviceName turns a User-Agent into a readable name.
 	DeviceName func(userAgent string) string
+	// Judge, when set, refuses guessable new passwords (passwordpolicy.go).
+	Judge PasswordJudge
+	// DeviceKey signs device tokens; every node must share it (empty: a
+	// key made for this process).
+	DeviceKey []byte
 	// Reading, when set, lifts sharing warnings on a password change and
 	// releases the leases of signed-out devices.
 	Reading *Reading
@@ -108,9 +125,10 @@ func (s *Auth) SignUp(ctx context.Context, req SignUpRequest) (*Account, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidatePassword(req.Password); err != nil {
+	if err := s.validatePassword(req.Password, req.Email, req.Name); err != nil {
 		return nil, err
 	}
+	req.Name = CleanName(req.Name)
 	if len(req.Name) > 200 {
 		return nil, FieldError("name", "error.name_too_long", "Name is too long.")
 	}
@@ -139,65 +157,93 @@ type SignInResult struct {
 	Session  *Session
 	Account  *Account
 	DeviceID string
+	// DeviceToken is the device's new device token (devicecookie.go).
+	DeviceToken string
 }
 
 var errBadCredentials = &Error{Code: EUNAUTHORIZED, Key: "error.bad_credentials", Message: "Wrong email or password."}
 
+func errTooMany() *Error {
+	return &Error{Code: ETOOMANY, Key: "error.too_many_attempts", Message: "Too many attempts. Try again later."}
+}
+
 // SignIn checks credentials and starts a new session on the client's device.
-// Unknown emails and wrong passwords get the same answer. Failed attempts
-// are limited per account and per IP prefix; once a limit is reached, only
-// a device that has signed in to that account before may still try, so the
-// account's owner is never locked out by someone else's guessing.
+// Unknown emails and wrong passwords get the same answer. An attempt with a
+// valid device token of the account (devicecookie.go) is limited only per
+// token; any other attempt is limited per address tried and per client
+// address. Successful sign-ins are never counted.
 func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*SignInResult, error) {
 	now := s.now()
-	ipKey := "signin:ip:" + TruncateIP(c.IP)
-	ipLimited := s.limit(ctx, ipKey, s.Settings.FailedPerIP, now)
-	if ipLimited != nil && ErrorCode(ipLimited) != ETOOMANY {
-		return nil, ipLimited
-	}
 	norm, err := NormalizeEmail(email)
 	if err != nil {
 		return nil, errBadCredentials
 	}
 	a, err := s.Store.FindAccountByEmail(ctx, norm)
-	if IsNotFound(err) {
-		if ipLimited != nil {
-			return nil, ipLimited
-		}
-		// Spend the same time as a real check so timing tells nothing.
-		_, _ = s.Hasher.Verify(dummyHash(s.Hasher), password)
-		_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
-		return nil, errBadCredentials
-	} else if err != nil {
+	if err != nil && !IsNotFound(err) {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
-	acctKey := fmt.Sprintf("signin:account:%d", a.ID)
-	limited := ipLimited
-	if limited == nil {
-		limited = s.limit(ctx, acctKey, s.Settings.FailedPerAccount, now)
+	var keys []string // where a failure of this attempt is counted
+	if a != nil {
+		if tokenKey, ok := s.deviceTokenNonce(c.DeviceToken, a.ID); ok {
+			if err := s.limit(ctx, tokenKey, s.Settings.FailedPerDeviceToken, now); err != nil {
+				return nil, err
+			}
+			keys = []string{tokenKey}
+		}
 	}
-	if limited != nil && (ErrorCode(limited) != ETOOMANY || !s.knownDevice(ctx, a.ID, c.DeviceID)) {
-		return nil, limited
+	if keys == nil {
+		ipKey := "signin:ip:" + AddressKey(c.IP)
+		acctKey := emailKey("signin:email:", norm)
+		if err := s.limit(ctx, ipKey, s.Settings.FailedPerIP, now); err != nil {
+			return nil, err
+		}
+		if err := s.limit(ctx, acctKey, s.Settings.FailedPerAccount, now); err != nil {
+			return nil, err
+		}
+		keys = []string{ipKey, acctKey}
+	}
+	if a == nil {
+		// Spend the same time as a real check so timing tells nothing.
+		_, _ = s.Hasher.Verify(dummyHash(s.Hasher), password)
+		s.recordFailures(ctx, now, keys...)
+		return nil, errBadCredentials
 	}
 	ok, err := s.Hasher.Verify(a.PasswordHash, password)
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
 	}
 	if !ok {
-		_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
-		_ = s.Store.RecordFailedSignIn(ctx, acctKey, now)
+		s.recordFailures(ctx, now, keys...)
 		return nil, errBadCredentials
 	}
 	return s.StartSession(ctx, a, c)
 }
 
-// knownDevice reports whether the device has signed in to the account before.
-func (s *Auth) knownDevice(ctx context.Context, accountID int64, deviceID string) bool {
-	if !ValidDeviceID(deviceID) {
-		return false
+func (s *Auth) recordFailures(ctx context.Context, now time.Time, keys ...string) {
+	for _, k := range keys {
+		if err := s.Store.RecordFailedSignIn(ctx, k, now); err != nil {
+			s.log().Warn("record failed sign-in", "err", err)
+		}
 	}
-	_, err := s.Store.FindDevice(ctx, accountID, deviceID)
-	return err == nil
+}
+
+// AddressKey is the part of a client address its failed attempts are
+// counted under: an IPv4 address whole (so one noisy neighbour does not
+// lock out a /24), an IPv6 /64 (one host usually holds a whole /64).
+func AddressKey(ip string) string {
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return ""
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	p, err := addr.Prefix(64)
+	if err != nil {
+		return ""
+	}
+	return p.String()
 }
 
 // StartSession signs an account in on the client's device, with a new token.
@@ -207,9 +253,9 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if !ValidDeviceID(deviceID) {
 		deviceID = NewDeviceID()
 	}
-	name := truncate(strings.TrimSpace(c.DeviceName), 80)
+	name := truncate(CleanName(c.DeviceName), 80)
 	if name == "" && s.DeviceName != nil {
-		name = s.DeviceName(c.UserAgent)
+		name = truncate(CleanName(s.DeviceName(c.UserAgent)), 80)
 	}
 	if err := s.Store.UpsertDevice(ctx, &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}); err != nil {
 		return nil, fmt.Errorf("sign in: device: %w", err)
@@ -222,7 +268,7 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if err := s.Store.CreateSession(ctx, sess); err != nil {
 		return nil, fmt.Errorf("sign in: session: %w", err)
 	}
-	return &SignInResult{Token: token, Session: sess, Account: a, DeviceID: deviceID}, nil
+	return &SignInResult{Token: token, Session: sess, Account: a, DeviceID: deviceID, DeviceToken: s.IssueDeviceToken(a.ID)}, nil
 }
 
 var errSignedOut = &Error{Code: EUNAUTHORIZED, Key: "error.signed_out", Message: "You are not signed in, or your session has ended."}
@@ -340,6 +386,21 @@ func (s *Auth) deviceName(ctx context.Context, id *Identity) (string, error) {
 	return dev.Name, nil
 }
 
+// EndSession ends a session that a new sign-in in the same browser
+// replaces. keepLease is true when the new session is on the same device
+// of the same account, which keeps reading.
+func (s *Auth) EndSession(ctx context.Context, id *Identity, keepLease bool) error {
+	if !keepLease {
+		return s.SignOut(ctx, id)
+	}
+	err := s.Store.DeleteSession(ctx, id.Session.ID)
+	s.forgetSessions(id.Account.ID)
+	if err != nil && !IsNotFound(err) {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
 // SignOut ends one session.
 func (s *Auth) SignOut(ctx context.Context, id *Identity) error {
 	err := s.Store.DeleteSession(ctx, id.Session.ID)
@@ -351,13 +412,23 @@ func (s *Auth) SignOut(ctx context.Context, id *Identity) error {
 	return nil
 }
 
-// checkPassword verifies the current password for a sensitive change.
-func (s *Auth) checkPassword(a *Account, current string) error {
-	ok, err := s.Hasher.Verify(a.PasswordHash, current)
+// CheckPassword verifies the current password for a sensitive change
+// (password or email change, signing devices out, deleting the account).
+// A wrong one counts as a failed sign-in of the account, and each session
+// may get it wrong FailedPerDeviceToken times an hour: a stolen token can
+// not be used to guess the password.
+func (s *Auth) CheckPassword(ctx context.Context, id *Identity, current string) error {
+	now := s.now()
+	sessKey := fmt.Sprintf("pwcheck:session:%d", id.Session.ID)
+	if err := s.limit(ctx, sessKey, s.Settings.FailedPerDeviceToken, now); err != nil {
+		return err
+	}
+	ok, err := s.Hasher.Verify(id.Account.PasswordHash, current)
 	if err != nil {
 		return fmt.Errorf("check password: %w", err)
 	}
 	if !ok {
+		s.recordFailures(ctx, now, sessKey, emailKey("signin:email:", id.Account.Email))
 		return &Error{Code: EFORBIDDEN, Key: "error.current_password_wrong", Message: "The current password is not right.", Field: "current_password"}
 	}
 	return nil
@@ -367,7 +438,7 @@ func (s *Auth) checkPassword(a *Account, current string) error {
 // other session of the account ends at once and its pages are told; the
 // account's sharing warnings are lifted; the owner is emailed.
 func (s *Auth) ChangePassword(ctx context.Context, id *Identity, current, next string) error {
-	if err := s.checkPassword(id.Account, current); err != nil {
+	if err := s.CheckPassword(ctx, id, current); err != nil {
 		return err
 	}
 	if err := s.setPassword(ctx, id.Account, next, id.Session.ID); err != nil {
@@ -383,7 +454,7 @@ func (s *Auth) ChangePassword(ctx context.Context, id *Identity, current, next s
 
 // setPassword stores a new password and ends every session but keep (0: all).
 func (s *Auth) setPassword(ctx context.Context, a *Account, next string, keep int64) error {
-	if err := ValidatePassword(next); err != nil {
+	if err := s.validatePassword(next, a.Email, a.Name); err != nil {
 		err.(*Error).Field = "new_password"
 		return err
 	}
@@ -449,7 +520,7 @@ func (s *Auth) releaseDevice(ctx context.Context, accountID int64, device string
 // SignOutDevice ends every session of one of the account's devices, after
 // checking the current password. The device's open pages are told at once.
 func (s *Auth) SignOutDevice(ctx context.Context, id *Identity, deviceID, current string) error {
-	if err := s.checkPassword(id.Account, current); err != nil {
+	if err := s.CheckPassword(ctx, id, current); err != nil {
 		return err
 	}
 	if _, err := s.Store.FindDevice(ctx, id.Account.ID, deviceID); err != nil {
@@ -469,7 +540,7 @@ func (s *Auth) SignOutDevice(ctx context.Context, id *Identity, deviceID, curren
 
 // SignOutOthers ends every session of the account but the caller's.
 func (s *Auth) SignOutOthers(ctx context.Context, id *Identity, current string) error {
-	if err := s.checkPassword(id.Account, current); err != nil {
+	if err := s.CheckPassword(ctx, id, current); err != nil {
 		return err
 	}
 	ended, err := s.Store.DeleteSessionsByAccount(ctx, id.Account.ID, id.Session.ID)
@@ -492,6 +563,9 @@ func (s *Auth) RequestPasswordReset(ctx context.Context, email string, c Client)
 	_ = s.Store.RecordFailedSignIn(ctx, ipKey, now)
 	norm, err := NormalizeEmail(email)
 	if err != nil {
+		return err
+	}
+	if send, err := AllowMail(ctx, s.Store, s.Settings.Mail, norm, c.IP, now); err != nil || !send {
 		return err
 	}
 	a, err := s.Store.FindAccountByEmail(ctx, norm)
@@ -525,7 +599,7 @@ func (s *Auth) RequestPasswordReset(ctx context.Context, email string, c Client)
 // ResetPassword sets a new password with a reset link's token and ends every
 // session of the account. The token works once.
 func (s *Auth) ResetPassword(ctx context.Context, token, next string) (*Account, error) {
-	if err := ValidatePassword(next); err != nil {
+	if err := s.validatePassword(next); err != nil {
 		return nil, err
 	}
 	r, err := s.Store.ConsumePasswordReset(ctx, HashToken(token), s.now())
@@ -559,7 +633,7 @@ func (s *Auth) limit(ctx context.Context, key string, max int, now time.Time) er
 		return fmt.Errorf("rate limit: %w", err)
 	}
 	if n >= max {
-		return &Error{Code: ETOOMANY, Key: "error.too_many_attempts", Message: "Too many attempts. Try again later."}
+		return errTooMany()
 	}
 	return nil
 }

@@ -130,11 +130,15 @@ func TestSignInLimits(t *testing.T) {
 		f.auth.SignIn(ctx, "r@example.com", "a wrong passphrase", kiosko.Client{IP: "192.0.2.9"})
 	}
 	// The account's limit is reached: a new device is refused, even with the
-	// right password; a device that signed in before still gets in.
+	// right password, and so is one that only names a known device id; a
+	// device holding its device token still gets in.
 	if _, err := f.auth.SignIn(ctx, "r@example.com", "the right passphrase", kiosko.Client{IP: "192.0.2.10"}); kiosko.ErrorCode(err) != kiosko.ETOOMANY {
 		t.Fatalf("new device over the limit: %v", err)
 	}
-	if _, err := f.auth.SignIn(ctx, "r@example.com", "the right passphrase", kiosko.Client{IP: "192.0.2.10", DeviceID: known.DeviceID}); err != nil {
+	if _, err := f.auth.SignIn(ctx, "r@example.com", "the right passphrase", kiosko.Client{IP: "192.0.2.10", DeviceID: known.DeviceID}); kiosko.ErrorCode(err) != kiosko.ETOOMANY {
+		t.Fatalf("a device id alone passed the limit: %v", err)
+	}
+	if _, err := f.auth.SignIn(ctx, "r@example.com", "the right passphrase", kiosko.Client{IP: "192.0.2.10", DeviceID: known.DeviceID, DeviceToken: known.DeviceToken}); err != nil {
 		t.Fatalf("known device locked out: %v", err)
 	}
 	f.advance(61 * time.Minute)

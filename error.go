@@ -17,6 +17,7 @@ const (
 	EPAYMENT        = "payment_required" // needs a subscription
 	EUNAVAILABLE    = "unavailable"      // a dependency is down
 	ENOTIMPLEMENTED = "not_implemented"  // e.g. online payment not configured
+	ETOOLARGE       = "too_large"        // the request body is over its cap
 )
 
 // Error is an error a user may see. Key names the message in the i18n

@@ -22,6 +22,7 @@ type NewsletterSettings struct {
 	ResendAfter time.Duration // a repeated sign-up resends the confirmation after this; 10m
 	Period      time.Duration // an issue covers the articles of this long before it; 7 days
 	MaxArticles int           // at most this many articles in an issue; 20
+	Mail        MailLimits    // confirmation emails; DefaultMailLimits
 	// Location, when set, replaces every edition's time zone for the
 	// issue's week (KIOSKO_NEWSLETTER_TZ).
 	Location *time.Location
@@ -58,6 +59,9 @@ func (s NewsletterSettings) withDefaults() NewsletterSettings {
 	}
 	if s.MaxArticles <= 0 {
 		s.MaxArticles = d.MaxArticles
+	}
+	if s.Mail == (MailLimits{}) {
+		s.Mail = DefaultMailLimits()
 	}
 	return s
 }
@@ -172,6 +176,8 @@ type SubscribeRequest struct {
 	Edition string
 	Email   string
 	Name    string
+	// ClientIP is the address of whoever asked, for the mail limits.
+	ClientIP string
 }
 
 // Subscribe starts a double opt-in: the address is stored pending and gets
@@ -187,8 +193,15 @@ func (n *Newsletter) Subscribe(ctx context.Context, req SubscribeRequest) error 
 	if err != nil {
 		return err
 	}
-	name := truncate(strings.TrimSpace(req.Name), 200)
+	name := truncate(CleanName(req.Name), 200)
 	now := n.now()
+	// The confirmation email goes to whoever the address is: the limits of
+	// every email sent for anonymous visitors apply (mailguard.go). A
+	// client over its limit is refused whatever the address, so the answer
+	// says nothing about it; an email is counted when it is about to go.
+	if err := MailClientLimited(ctx, n.Store, n.settings().Mail, req.ClientIP, now); err != nil {
+		return err
+	}
 	s, err := n.Store.FindSubscriber(ctx, ed.Code, email)
 	if IsNotFound(err) {
 		s = &Subscriber{Edition: ed.Code, Email: email, Name: name, Status: SubscriberPending, Source: "form",
@@ -201,7 +214,7 @@ func (n *Newsletter) Subscribe(ctx context.Context, req SubscribeRequest) error 
 		} else if err != nil {
 			return fmt.Errorf("subscribe: %w", err)
 		}
-		return n.sendConfirmation(ctx, ed, s, token)
+		return n.sendConfirmation(ctx, ed, s, token, req.ClientIP)
 	} else if err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
@@ -222,10 +235,13 @@ func (n *Newsletter) Subscribe(ctx context.Context, req SubscribeRequest) error 
 	if err := n.Store.UpdateSubscriber(ctx, s); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
-	return n.sendConfirmation(ctx, ed, s, token)
+	return n.sendConfirmation(ctx, ed, s, token, req.ClientIP)
 }
 
-func (n *Newsletter) sendConfirmation(ctx context.Context, ed *Edition, s *Subscriber, token string) error {
+func (n *Newsletter) sendConfirmation(ctx context.Context, ed *Edition, s *Subscriber, token, clientIP string) error {
+	if send, err := AllowMail(ctx, n.Store, n.settings().Mail, s.Email, clientIP, n.now()); err != nil || !send {
+		return err
+	}
 	m, err := n.Render.Confirmation(&ConfirmationContent{Edition: ed, Email: s.Email, Name: s.Name, ConfirmURL: n.ConfirmURL(token)})
 	if err != nil {
 		return fmt.Errorf("subscribe: render confirmation: %w", err)

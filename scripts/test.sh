@@ -30,3 +30,17 @@ go test -json -race -count=1 -timeout 30m "$@" ./... | "$bin/testsummary"
 # The fairness targets (docs/fairness.md) take too long under -race, where
 # they skip: run them on their own, without it.
 go test -count=1 -timeout 10m -run '^TestFairness' ./internal/simulate/
+
+# A short run of every fuzz target (docs/security.md records longer runs).
+# FUZZTIME=0 skips them.
+FUZZTIME="${FUZZTIME:-3s}"
+if [ "$FUZZTIME" != "0" ]; then
+	for target in \
+		.:FuzzParseSubscriberCSV .:FuzzDeviceToken .:FuzzCleanName \
+		./internal/simulate:FuzzParseTraces ./internal/api:FuzzDecodeJSON \
+		./internal/billing:FuzzStripeWebhook ./internal/httpx:FuzzClientAddress \
+		./internal/httpx:FuzzSignedValue ./internal/httpx:FuzzParseProxies \
+		./internal/password:FuzzJudge ./internal/web:FuzzMeterCookie; do
+		go test -run '^$' -fuzz "^${target##*:}\$" -fuzztime "$FUZZTIME" "${target%%:*}"
+	done
+fi

@@ -160,7 +160,7 @@ func (c *cli) createAccount(ctx context.Context, stdin io.Reader, stdout io.Writ
 	if pw == "" {
 		return errors.New("give the password on standard input, e.g.: echo 'a long passphrase' | kiosko account create --email E --plan P")
 	}
-	auth := &kiosko.Auth{Store: c.store, Hasher: password.New(), Clock: kiosko.SystemClock{}, Settings: kiosko.DefaultAuthSettings()}
+	auth := &kiosko.Auth{Store: c.store, Hasher: password.New(), Clock: kiosko.SystemClock{}, Settings: kiosko.DefaultAuthSettings(), Judge: password.Judge{}}
 	a, err := auth.SignUp(ctx, kiosko.SignUpRequest{Email: email, Password: pw, Name: name, Lang: lang})
 	if err != nil {
 		return fmt.Errorf("account create: %s", kiosko.ErrorMessage(err))

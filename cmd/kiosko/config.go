@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/httpx"
 )
 
 // Config is every setting of kiosko. Each one is declared once in
@@ -27,7 +29,10 @@ type Config struct {
 	PublicURL   string
 	Secret      string
 	TrustProxy  bool
-	LogLevel    string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
+	TrustedProxies []netip.Prefix
+	LogLevel       string
 
 	SMTPAddr     string
 	SMTPUser     string
@@ -151,7 +156,15 @@ func settings() []setting {
 			c.Secret = v
 			return nil
 		}},
-		{"trust-proxy", "KIOSKO_TRUST_PROXY", "false", "take client addresses from X-Forwarded-For (behind a proxy)", false, boolean(func(c *Config) *bool { return &c.TrustProxy })},
+		{"trust-proxy", "KIOSKO_TRUST_PROXY", "false", "older spelling: the one peer is a proxy, the client is the rightmost X-Forwarded-For address (prefer KIOSKO_TRUSTED_PROXIES)", false, boolean(func(c *Config) *bool { return &c.TrustProxy })},
+		{"trusted-proxies", "KIOSKO_TRUSTED_PROXIES", "", "CIDR prefixes of the proxies in front of kiosko, comma-separated; the client is the rightmost X-Forwarded-For address that is not one of them", false, func(c *Config, v string) error {
+			p, err := httpx.ParseProxies(v)
+			if err != nil {
+				return err
+			}
+			c.TrustedProxies = p
+			return nil
+		}},
 		{"log-level", "KIOSKO_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config, v string) error {
 			switch v {
 			case "debug", "info", "warn", "error":
@@ -160,7 +173,7 @@ func settings() []setting {
 			}
 			return errors.New("must be debug, info, warn or error")
 		}},
-		{"smtp-addr", "KIOSKO_SMTP_ADDR", "", "SMTP server host:port; empty: emails go to the log", false, func(c *Config, v string) error {
+		{"smtp-addr", "KIOSKO_SMTP_ADDR", "", "SMTP server host:port; empty: emails are written as .eml files under mail/ in the data directory", false, func(c *Config, v string) error {
 			if v != "" {
 				if _, _, err := net.SplitHostPort(v); err != nil {
 					return errors.New("must be host:port")

@@ -35,7 +35,7 @@ func newsletterCommand(ctx context.Context, args []string, stdout, stderr io.Wri
 // newNewsletter wires the newsletter service for serve and the CLI. The
 // caller closes the returned BulkMailer (n.Bulk) when done.
 func newNewsletter(cfg *Config, store kiosko.Store, log *slog.Logger) (*kiosko.Newsletter, error) {
-	mcfg := mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Log: log}
+	mcfg := mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Dir: mailDir(cfg), Log: log}
 	if err := mcfg.Validate(); err != nil {
 		return nil, err
 	}

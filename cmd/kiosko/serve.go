@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -65,6 +66,8 @@ type Main struct {
 	Hasher kiosko.PasswordHasher
 	// Clock may be replaced before Run.
 	Clock kiosko.Clock
+	// BodyTimeout is how long a client has to send a request body (0: 30s).
+	BodyTimeout time.Duration
 
 	Store   kiosko.Store
 	Leases  kiosko.LeaseEngine
@@ -142,12 +145,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Reading.Restore(ctx); err != nil {
 		return err
 	}
-	mailer := mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Log: m.Log})
+	mailer := mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Dir: mailDir(cfg), Log: m.Log})
 	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
-		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log}
+		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log, Judge: password.Judge{}, DeviceKey: deviceKey(secret)}
 	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
-		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log}
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
+		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}
@@ -177,7 +181,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", api.New(m.Deps))
+	apiHandler := api.New(m.Deps)
+	mux.Handle("/api/v1/", apiHandler)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -186,6 +191,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.Handle("/", site)
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
+	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
 
 	// Requests carry a context that ends when shutdown starts, so open
 	// event streams close and Shutdown does not wait for them.
@@ -197,7 +203,11 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("http server", "err", err)
 		}
 	}()
-	m.Log.Info("kiosko is serving", "url", m.URL())
+	if cfg.SMTPAddr == "" {
+		m.Log.Info("kiosko is serving", "url", m.URL(), "mail", "no SMTP server: emails are written as .eml files to "+mailDir(cfg))
+	} else {
+		m.Log.Info("kiosko is serving", "url", m.URL())
+	}
 	return nil
 }
 

@@ -28,6 +28,7 @@ type Handler struct {
 	// keepAlive is how often an idle event stream gets a comment, so
 	// proxies do not close it.
 	keepAlive time.Duration
+	streams   streamCounts // open event streams (streamcap.go)
 
 	closeOnce sync.Once
 	closed    chan struct{}

@@ -20,6 +20,12 @@ const retryAfter = 3 * time.Second
 // sharing_warning. It works with the browser's cookie (EventSource) and with
 // a Bearer token.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request, id *kiosko.Identity) {
+	release, ok := h.streams.acquire(id)
+	if !ok {
+		h.Error(w, r, errTooManyStreams())
+		return
+	}
+	defer release()
 	rc := http.NewResponseController(w)
 	// The stream outlives any write timeout the server has.
 	_ = rc.SetWriteDeadline(time.Time{})

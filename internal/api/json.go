@@ -15,7 +15,7 @@ const MaxBodyBytes = 64 << 10
 
 var (
 	errBadJSON      = kiosko.Errorf(kiosko.EINVALID, "error.bad_json", "The request body is not valid JSON of the expected shape.")
-	errBodyTooLarge = kiosko.Errorf(kiosko.EINVALID, "error.body_too_large", "The request body is too large.")
+	errBodyTooLarge = kiosko.Errorf(kiosko.ETOOLARGE, "error.body_too_large", "The request body is too large.")
 )
 
 // DecodeJSON reads a JSON object from the request body into v. Unknown

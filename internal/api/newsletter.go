@@ -29,7 +29,7 @@ func (h *Handler) subscribeNewsletter(w http.ResponseWriter, r *http.Request) {
 	if !h.decode(w, r, &req, false) {
 		return
 	}
-	if err := h.d.Newsletter.Subscribe(r.Context(), kiosko.SubscribeRequest{Edition: req.Edition, Email: req.Email, Name: req.Name}); err != nil {
+	if err := h.d.Newsletter.Subscribe(r.Context(), kiosko.SubscribeRequest{Edition: req.Edition, Email: req.Email, Name: req.Name, ClientIP: h.d.ClientIP(r)}); err != nil {
 		h.Error(w, r, err)
 		return
 	}

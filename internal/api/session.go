@@ -14,11 +14,15 @@ type signInRequest struct {
 	Password   string `json:"password"`
 	DeviceID   string `json:"device_id"`
 	DeviceName string `json:"device_name"`
+	// DeviceToken is the device_token of the app's last sign-in to this
+	// account: with it, guessing elsewhere never locks the app out.
+	DeviceToken string `json:"device_token"`
 }
 
 type signInResponse struct {
-	Token    string `json:"token"`
-	DeviceID string `json:"device_id"`
+	Token       string `json:"token"`
+	DeviceID    string `json:"device_id"`
+	DeviceToken string `json:"device_token"`
 }
 
 // maxDeviceName bounds a name an app gives its device, in characters.
@@ -34,24 +38,21 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) {
 	}
 	client := h.d.Client(r, req.DeviceID, "")
 	client.DeviceName = deviceName(req.DeviceName)
+	if req.DeviceToken != "" {
+		client.DeviceToken = req.DeviceToken
+	}
 	res, err := h.d.Auth.SignIn(r.Context(), req.Email, req.Password, client)
 	if err != nil {
 		h.Error(w, r, err)
 		return
 	}
-	httpx.WriteJSON(w, http.StatusCreated, signInResponse{Token: res.Token, DeviceID: res.DeviceID})
+	httpx.WriteJSON(w, http.StatusCreated, signInResponse{Token: res.Token, DeviceID: res.DeviceID, DeviceToken: res.DeviceToken})
 }
 
 // deviceName cleans a device name an app chose: trimmed, no control
 // characters, at most maxDeviceName characters.
 func deviceName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f || r == utf8.RuneError {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
+	s = kiosko.CleanName(strings.ReplaceAll(s, string(utf8.RuneError), ""))
 	if utf8.RuneCountInString(s) > maxDeviceName {
 		s = strings.TrimSpace(string([]rune(s)[:maxDeviceName]))
 	}

@@ -31,7 +31,7 @@ func TestCreateSession(t *testing.T) {
 		{"null", `null`, http.StatusBadRequest, kiosko.EINVALID},
 		{"empty body", ``, http.StatusBadRequest, kiosko.EINVALID},
 		{"trailing garbage", `{"email":"digital@kiosko.test","password":"x"} {}`, http.StatusBadRequest, kiosko.EINVALID},
-		{"too large", `{"email":"digital@kiosko.test","password":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, http.StatusBadRequest, kiosko.EINVALID},
+		{"too large", `{"email":"digital@kiosko.test","password":"` + strings.Repeat("x", MaxBodyBytes) + `"}`, http.StatusRequestEntityTooLarge, kiosko.ETOOLARGE},
 		{"unknown fields are fine", map[string]any{"email": "digital@kiosko.test", "password": demo.Password, "app_version": "3.1"}, http.StatusCreated, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -36,7 +36,9 @@ type Deps struct {
 	PublicURL       string             // base of links in emails, no trailing slash
 	Secret          []byte             // HMAC key: meter cookie and other signed values
 	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
-	TrustProxy      bool               // take the client address from X-Forwarded-For
+	TrustProxy      bool               // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
+	TrustedProxies  []netip.Prefix     // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	HSTS            bool               // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
 	Log             *slog.Logger
 }
 
@@ -120,23 +122,12 @@ func (d *Deps) EnsureDevice(w http.ResponseWriter, r *http.Request) string {
 	return id
 }
 
-// ClientIP returns the client's address.
-func (d *Deps) ClientIP(r *http.Request) string {
-	if d.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			return strings.TrimSpace(strings.Split(xff, ",")[0])
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// ClientIP returns the client's address (clientip.go says whom it believes).
+func (d *Deps) ClientIP(r *http.Request) string { return d.clientAddr(r) }
 
 // Client describes the request's device for sign-in.
 func (d *Deps) Client(r *http.Request, deviceID, place string) kiosko.Client {
-	return kiosko.Client{DeviceID: deviceID, UserAgent: r.UserAgent(), IP: d.ClientIP(r), Place: place, Lang: d.Lang(r, "")}
+	return kiosko.Client{DeviceID: deviceID, DeviceToken: d.DeviceToken(r), UserAgent: r.UserAgent(), IP: d.ClientIP(r), Place: place, Lang: d.Lang(r, "")}
 }
 
 // Lang picks the language of a response: the edition's language when the
@@ -207,6 +198,8 @@ func HTTPStatus(code string) int {
 		return http.StatusServiceUnavailable
 	case kiosko.ENOTIMPLEMENTED:
 		return http.StatusNotImplemented
+	case kiosko.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }

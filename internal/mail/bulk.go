@@ -38,7 +38,7 @@ var _ kiosko.BulkMailer = (*Bulk)(nil)
 func NewBulk(cfg Config, b BulkConfig) (kiosko.BulkMailer, error) {
 	cfg = cfg.withDefaults()
 	if cfg.Addr == "" {
-		return &LogMailer{Log: cfg.Log}, nil
+		return &LogMailer{Log: cfg.Log, Dir: cfg.Dir}, nil
 	}
 	c, err := newClient(cfg)
 	if err != nil {

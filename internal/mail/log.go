@@ -2,34 +2,77 @@ package mail
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/kiosko/kiosko"
 )
 
-// LogMailer writes each message to the log instead of sending it: what
-// kiosko does when no SMTP server is configured, so a developer can follow
-// the links of confirmation and reset emails.
+// LogMailer is what kiosko does when no SMTP server is configured: each
+// message is written whole as an .eml file under Dir (KIOSKO_DATA/mail/),
+// which any mail client opens, and the log gets one line with the
+// recipient, the subject and the file. The log never gets the message's
+// text: reset, confirmation and invitation links carry tokens, and logs
+// travel further than the data directory.
 type LogMailer struct {
 	Log *slog.Logger
+	Dir string // empty: the message is not kept anywhere
 }
 
 var _ kiosko.BulkMailer = (*LogMailer)(nil)
 
-// Send logs m.
+// Send writes m to Dir and logs where.
 func (l *LogMailer) Send(ctx context.Context, m *kiosko.Message) error {
-	if _, err := build(DefaultFrom, m); err != nil {
+	msg, err := build(DefaultFrom, m)
+	if err != nil {
 		return err
 	}
-	attrs := []any{"to", m.To, "subject", m.Subject, "text", m.Text}
-	if v, ok := m.Headers["List-Unsubscribe"]; ok {
-		attrs = append(attrs, "list_unsubscribe", v)
+	attrs := []any{"to", m.To, "subject", m.Subject}
+	if l.Dir != "" {
+		path, err := l.write(msg)
+		if err != nil {
+			return err
+		}
+		attrs = append(attrs, "file", path)
 	}
 	l.logger().InfoContext(ctx, "email (no SMTP server configured)", attrs...)
 	return nil
 }
 
-// SendCommit logs m after commit succeeds.
+// write stores msg as a new .eml file readable by the owner only.
+func (l *LogMailer) write(msg interface {
+	WriteToFile(string) error
+}) (string, error) {
+	if err := os.MkdirAll(l.Dir, 0o700); err != nil {
+		return "", fmt.Errorf("mail: %w", err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	path := filepath.Join(l.Dir, time.Now().UTC().Format("20060102T150405.000000000Z")+"-"+hex.EncodeToString(b)+".eml")
+	// Written under another name and renamed, so whoever watches the
+	// directory never opens half a message.
+	tmp := path + ".part"
+	if err := msg.WriteToFile(tmp); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("mail: write %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("mail: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("mail: %w", err)
+	}
+	return path, nil
+}
+
+// SendCommit writes m after commit succeeds.
 func (l *LogMailer) SendCommit(ctx context.Context, m *kiosko.Message, commit func() error) error {
 	if err := commit(); err != nil {
 		return err

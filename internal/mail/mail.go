@@ -22,7 +22,8 @@ import (
 
 // Config says how to reach the mail server.
 type Config struct {
-	Addr     string        // host:port (KIOSKO_SMTP_ADDR); empty: messages go to the log
+	Addr     string        // host:port (KIOSKO_SMTP_ADDR); empty: messages go to .eml files in Dir
+	Dir      string        // where messages go without SMTP (KIOSKO_DATA/mail); empty: nowhere, only a log line
 	User     string        // KIOSKO_SMTP_USER; empty: no authentication
 	Password string        // KIOSKO_SMTP_PASSWORD
 	From     string        // KIOSKO_MAIL_FROM, e.g. "El Diario <no-reply@example.com>"
@@ -68,11 +69,11 @@ func (c Config) Validate() error {
 }
 
 // New returns the mailer cfg describes: SMTP when cfg.Addr is set, else a
-// mailer that writes each message to the log.
+// mailer that writes each message to an .eml file in cfg.Dir.
 func New(cfg Config) kiosko.Mailer {
 	cfg = cfg.withDefaults()
 	if cfg.Addr == "" {
-		return &LogMailer{Log: cfg.Log}
+		return &LogMailer{Log: cfg.Log, Dir: cfg.Dir}
 	}
 	return &SMTPMailer{cfg: cfg}
 }

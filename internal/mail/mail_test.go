@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -54,16 +56,32 @@ func TestSMTPSendsTextHTMLAndHeaders(t *testing.T) {
 	}
 }
 
-func TestLogMailerWritesTheMessageToTheLog(t *testing.T) {
+// Without SMTP the message is kept whole as an .eml file; the log names the
+// file but never carries the text, whose links hold tokens.
+func TestLogMailerWritesEMLAndKeepsLinksOutOfTheLog(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	m := mail.New(mail.Config{Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	dir := t.TempDir()
+	m := mail.New(mail.Config{Log: slog.New(slog.NewTextHandler(&buf, nil)), Dir: dir})
 	if err := m.Send(context.Background(), &kiosko.Message{To: "a@example.com", Subject: "Reset", Text: "link: https://x.test/r/1"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"a@example.com", "Reset", "https://x.test/r/1"} {
+	for _, want := range []string{"a@example.com", "Reset", dir} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log %q lacks %q", buf.String(), want)
+		}
+	}
+	if strings.Contains(buf.String(), "x.test/r/1") {
+		t.Errorf("the log carries the link: %q", buf.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("eml files = %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	for _, want := range []string{"To: <a@example.com>", "Subject: Reset", "https://x.test/r/1"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("eml lacks %q:\n%s", want, b)
 		}
 	}
 }

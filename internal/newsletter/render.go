@@ -90,7 +90,9 @@ type confirmData struct {
 	Lang string
 }
 
-// Confirmation writes the double opt-in email.
+// Confirmation writes the double opt-in email. It greets nobody by name:
+// the name was typed by whoever filled the form, who may not be the
+// address's owner, and must not put their words in kiosko's email.
 func (r *Renderer) Confirmation(c *kiosko.ConfirmationContent) (*kiosko.Message, error) {
 	d := confirmData{ConfirmationContent: c, Lang: lang(c.Edition)}
 	text, html, err := r.both("confirm", d)

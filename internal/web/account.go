@@ -67,9 +67,9 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Email, f.Name, f.Next = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("name")), safeNext(r.PostForm.Get("next"))
-	a, err := s.d.Auth.SignUp(r.Context(), kiosko.SignUpRequest{
+	a, err := s.d.Auth.SignUpFrom(r.Context(), kiosko.SignUpRequest{
 		Email: f.Email, Password: r.PostForm.Get("password"), Name: f.Name, Lang: s.d.Lang(r, ""),
-	})
+	}, s.d.Client(r, "", ""))
 	if err != nil {
 		s.formPage(w, r, "signup", "web.signup.title", f, err)
 		return
@@ -79,7 +79,9 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, fmt.Errorf("sign up: %w", err))
 		return
 	}
+	s.endPrevious(r, res)
 	s.d.SetSession(w, res.Token)
+	s.d.SetDeviceToken(w, res.DeviceToken)
 	redirect(w, r, orDefault(f.Next, "/account?done=signup"))
 }
 
@@ -105,7 +107,9 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		s.formPage(w, r, "signin", "web.signin.title", f, err)
 		return
 	}
+	s.endPrevious(r, res)
 	s.d.SetSession(w, res.Token)
+	s.d.SetDeviceToken(w, res.DeviceToken)
 	redirect(w, r, orDefault(f.Next, "/account"))
 }
 

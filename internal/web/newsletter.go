@@ -82,7 +82,7 @@ func (s *Server) newsletterSubscribe(w http.ResponseWriter, r *http.Request) {
 	edition := r.PostFormValue("edition")
 	ed, lang := s.editionLang(r, edition)
 	email := r.PostFormValue("email")
-	if err := n.Subscribe(r.Context(), kiosko.SubscribeRequest{Edition: edition, Email: email, Name: r.PostFormValue("name")}); err != nil {
+	if err := n.Subscribe(r.Context(), kiosko.SubscribeRequest{Edition: edition, Email: email, Name: r.PostFormValue("name"), ClientIP: s.d.ClientIP(r)}); err != nil {
 		s.newsletterError(w, r, lang, err)
 		return
 	}

@@ -153,6 +153,7 @@ func (s *Server) Handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) 
 			switch {
 			case err == nil:
 				r = r.WithContext(httpx.WithIdentity(r.Context(), id))
+				s.keepDeviceToken(w, r, id)
 			case kiosko.ErrorCode(err) == kiosko.EUNAUTHORIZED:
 				s.d.ClearSession(w)
 			default:
