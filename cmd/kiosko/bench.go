@@ -468,8 +468,8 @@ func (b *benchRun) push(ctx context.Context) error {
 	fmt.Fprintf(b.out, "  %d streams opened in %v (client ends in a child process)\n", n, openTime.Round(time.Millisecond))
 	fmt.Fprintf(b.out, "  takeover -> displaced received: p50 %s, p99 %s, max %s over %d takeovers\n",
 		msStr(lat.Quantile(0.5)), msStr(lat.Quantile(0.99)), msStr(lat.Max()), lat.Count())
-	fmt.Fprintf(b.out, "  server memory per open stream: %.1f KiB Go heap+stacks, %.1f KiB RSS\n\n",
-		float64(grown.Go)/1024/float64(n), float64(grown.RSS)/1024/float64(n))
+	fmt.Fprintf(b.out, "  server memory per open stream: %.1f KiB Go heap+stacks (%.1f KiB of it stacks), %.1f KiB RSS\n\n",
+		float64(grown.Go)/1024/float64(n), float64(grown.Stack)/1024/float64(n), float64(grown.RSS)/1024/float64(n))
 	return nil
 }
 
