@@ -158,9 +158,10 @@ func (r *Reading) seatsChanged() {
 
 var paywalled = ReadingStatus{Status: ReadingPaywall}
 
-// Claim is a device opening a subscriber article. Free articles need no lease.
+// Claim is a device opening a subscriber article. Open and free articles
+// need no lease.
 func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
-	if a.Access == AccessFree {
+	if !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
 	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
@@ -212,7 +213,7 @@ func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (Readin
 // once, the other device is told, and a contested takeover counts towards
 // the sharing warning.
 func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
-	if a != nil && a.Access == AccessFree {
+	if a != nil && !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
 	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
