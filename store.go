@@ -8,6 +8,8 @@ type Store interface {
 	AccountStore
 	SessionStore
 	ArticleStore
+	APIKeyStore
+	ImageStore
 	SubscriptionStore
 	EventStore
 	EventLog

@@ -30,6 +30,8 @@ Usage:
   kiosko newsletter send --edition E                  send this week's issue to whoever lacks it
   kiosko simulate --traces FILE.jsonl                 replay reading traces through the reading rule
   kiosko migrate-data --from sqlite:PATH --to postgres://...   copy a whole installation
+  kiosko apikey create --name N --scopes S,...       a key for a server (newsroom, webhooks, admin)
+  kiosko apikey list | revoke ID                     the keys, or end one
   kiosko bench [--duration 10s] [--connections 64]    measure the reading check (BENCHMARKS.md)
 
 Every command takes --data and the database settings (KIOSKO_DATA,
@@ -74,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrateDataCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, rest, stdout, stderr)
+	case "apikey":
+		return apikeyCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -162,6 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, func() error { news.Bulk.Close(); return nil })
 	m.Deps.Newsletter = news
+	m.startNewsroom(workers)
 	sched, err := newsletterScheduler(cfg, news, m.Log)
 	if err != nil {
 		return err

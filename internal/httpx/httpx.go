@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -33,6 +34,7 @@ type Deps struct {
 	ReadingSettings kiosko.ReadingSettings
 	Mailer          kiosko.Mailer
 	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
+	Newsroom        *kiosko.Newsroom   // nil: the newsroom's routes answer 404
 	PublicURL       string             // base of links in emails, no trailing slash
 	Secret          []byte             // HMAC key: meter cookie and other signed values
 	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
@@ -200,6 +202,8 @@ func HTTPStatus(code string) int {
 		return http.StatusNotImplemented
 	case kiosko.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case kiosko.EGONE:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }
@@ -231,7 +235,7 @@ func (d *Deps) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var body ErrorBody
 	body.Error.Code = code
 	body.Error.Message = d.Catalog.Error(d.Lang(r, ""), err)
-	if e, ok := err.(*kiosko.Error); ok {
+	if e := (*kiosko.Error)(nil); errors.As(err, &e) {
 		body.Error.Field = e.Field
 	}
 	WriteJSON(w, HTTPStatus(code), body)

@@ -160,3 +160,68 @@ var newsroomTests = []test{
 		sameTime(t, "UpdatedAt", a.UpdatedAt, t0)
 	}},
 }
+
+var apiKeyTests = []test{
+	{"CreateFindListRevoke", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		k, secret, err := kiosko.NewAPIKey("Our CMS", []string{kiosko.ScopeNewsroom, kiosko.ScopeWebhooks, kiosko.ScopeNewsroom}, t0)
+		ok(t, err)
+		ok(t, s.CreateAPIKey(ctx, k))
+		if k.ID == 0 {
+			t.Fatal("CreateAPIKey set no ID")
+		}
+		got, err := s.FindAPIKeyByHash(ctx, kiosko.HashAPIKey(secret))
+		ok(t, err)
+		if got.ID != k.ID || got.Name != "Our CMS" || !slices.Equal(got.Scopes, []string{kiosko.ScopeNewsroom, kiosko.ScopeWebhooks}) ||
+			got.Prefix != secret[:len(got.Prefix)] || got.Revoked() || got.LastUsedAt != nil {
+			t.Errorf("found %+v", got)
+		}
+		sameTime(t, "CreatedAt", got.CreatedAt, t0)
+		_, err = s.FindAPIKeyByHash(ctx, kiosko.HashAPIKey(secret+"x"))
+		wantCode(t, err, kiosko.ENOTFOUND)
+		_, err = s.FindAPIKeyByHash(ctx, secret) // the key itself is not what is stored
+		wantCode(t, err, kiosko.ENOTFOUND)
+
+		ok(t, s.TouchAPIKey(ctx, k.ID, at(time.Minute)))
+		ok(t, s.RevokeAPIKey(ctx, k.ID, at(time.Hour)))
+		ok(t, s.RevokeAPIKey(ctx, k.ID, at(2*time.Hour)))
+		wantCode(t, s.RevokeAPIKey(ctx, k.ID+100, t0), kiosko.ENOTFOUND)
+		other, _, err := kiosko.NewAPIKey("Backend", []string{kiosko.ScopeAdmin}, t0)
+		ok(t, err)
+		ok(t, s.CreateAPIKey(ctx, other))
+		all, err := s.FindAPIKeys(ctx)
+		ok(t, err)
+		if len(all) != 2 || all[0].ID != k.ID || all[1].ID != other.ID {
+			t.Fatalf("FindAPIKeys = %d keys", len(all))
+		}
+		if !all[0].Revoked() || all[1].Revoked() {
+			t.Errorf("revoked: %v, %v", all[0].Revoked(), all[1].Revoked())
+		}
+		sameTimePtr(t, "RevokedAt", all[0].RevokedAt, ptr(at(time.Hour)))
+		sameTimePtr(t, "LastUsedAt", all[0].LastUsedAt, ptr(at(time.Minute)))
+	}},
+}
+
+var imageTests = []test{
+	{"CreateAndServe", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		img := &kiosko.ArticleImage{ID: "abc123", Width: 2000, Height: 1000, CreatedAt: t0, CreatedBy: "editor@example.com"}
+		files := []kiosko.ImageFile{{Width: 320, ContentType: "image/jpeg", Data: []byte{0xff, 0xd8, 1}}, {Width: 960, ContentType: "image/jpeg", Data: []byte{0xff, 0xd8, 2, 0}}}
+		ok(t, s.CreateArticleImage(ctx, img, files))
+		got, err := s.FindArticleImage(ctx, "abc123")
+		ok(t, err)
+		if got.Width != 2000 || got.Height != 1000 || !slices.Equal(got.Widths, []int{320, 960}) || got.CreatedBy != "editor@example.com" {
+			t.Errorf("FindArticleImage = %+v", got)
+		}
+		f, err := s.FindImageFile(ctx, "abc123", 960)
+		ok(t, err)
+		if f.ContentType != "image/jpeg" || !slices.Equal(f.Data, files[1].Data) {
+			t.Errorf("FindImageFile = %+v", f)
+		}
+		_, err = s.FindImageFile(ctx, "abc123", 640)
+		wantCode(t, err, kiosko.ENOTFOUND)
+		_, err = s.FindArticleImage(ctx, "nope")
+		wantCode(t, err, kiosko.ENOTFOUND)
+		wantCode(t, s.CreateArticleImage(ctx, &kiosko.ArticleImage{ID: "abc123", CreatedAt: t0}, nil), kiosko.ECONFLICT)
+	}},
+}

@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"InviteAndBilling", inviteTests},
 		{"Newsletter", newsletterTests},
 		{"Newsroom", newsroomTests},
+		{"APIKey", apiKeyTests},
+		{"Image", imageTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
