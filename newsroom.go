@@ -53,6 +53,9 @@ type ArticleInput struct {
 	// Revision, when not 0, is the revision the edit started from: a save
 	// over a newer one is refused (ECONFLICT), so nobody's work is lost.
 	Revision int
+	// Create: the article must not exist yet (a new one from the
+	// newsroom's form must not overwrite another with the same id).
+	Create bool
 }
 
 // ArticleErrors are every problem of one input, each naming its field.
@@ -198,6 +201,8 @@ func (n *Newsroom) Save(ctx context.Context, in ArticleInput, by string) (a *Art
 		old, created = nil, true
 	case err != nil:
 		return nil, false, fmt.Errorf("save article: %w", err)
+	case in.Create:
+		return nil, false, ArticleErrors{{Code: ECONFLICT, Key: "error.article_taken", Field: "id", Message: "An article with this id already exists."}}
 	case in.Revision != 0 && in.Revision != old.Revision:
 		return nil, false, Errorf(ECONFLICT, "error.article_changed", "Someone else saved this article in the meantime.")
 	}

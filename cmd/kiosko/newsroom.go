@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/markup"
+	"github.com/kiosko/kiosko/internal/newsroom"
+	"github.com/kiosko/kiosko/internal/web"
 )
 
 // scheduleEvery is how often scheduled articles are looked for: each
@@ -32,4 +35,21 @@ func (m *Main) startNewsroom(workers context.Context) {
 		defer m.wg.Done()
 		m.Deps.Newsroom.RunScheduler(workers, scheduleEvery)
 	}()
+}
+
+func init() {
+	// The editor's form and the upload carry images.
+	uploadLimits["/newsroom/"] = newsroom.MaxImageBytes + 1<<20
+}
+
+// mountNewsroom serves /newsroom/ (editors only; readers get the site's
+// 404) and the uploaded images at /images/.
+func (m *Main) mountNewsroom(mux *http.ServeMux, site *web.Server) error {
+	nr, err := newsroom.New(m.Deps, site.NotFound)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/newsroom/", nr)
+	mux.Handle("GET /images/", nr)
+	return nil
 }

@@ -190,6 +190,9 @@ func (m *Main) Run(ctx context.Context) error {
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.HandleFunc("GET /metrics", m.metrics)
 	mux.Handle("/", site)
+	if err := m.mountNewsroom(mux, site); err != nil {
+		return err
+	}
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)

@@ -38,6 +38,8 @@ type ArticleView struct {
 	Path            string // /{edition}/{article}
 	// More is a few other articles of the edition.
 	More []*kiosko.Article
+	// Image is the lead image; nil for none.
+	Image *LeadImage
 }
 
 // ShowMeter says whether to tell the reader how many free articles are left.
@@ -62,6 +64,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	p.Edition, p.Title = ed, a.Title
 	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
 	p.Data = v
+	v.Image = s.leadImage(r.Context(), a)
 	if err := s.decide(w, r, p, v); err != nil {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
 		return
