@@ -175,6 +175,7 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	m.startIntegration(workers)
 	site, err := web.New(m.Deps)
 	if err != nil {
 		return err
