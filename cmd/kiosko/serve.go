@@ -175,7 +175,9 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	m.startIntegration(workers)
+	if err := m.startIntegration(ctx, workers); err != nil {
+		return err
+	}
 	site, err := web.New(m.Deps)
 	if err != nil {
 		return err
@@ -189,6 +191,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.HandleFunc("GET /metrics", m.metrics)
+	m.mountIntegration(mux)
 	mux.Handle("/", site)
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
