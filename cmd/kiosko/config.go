@@ -51,6 +51,8 @@ type Config struct {
 	StripeKey           string // empty: the manual provider (no online payment)
 	StripeWebhookSecret string
 	StripeAPIURL        string // empty: Stripe itself; tests point it at stripe-mock
+
+	Integration IntegrationConfig // publisher integration: webhooks, entitlements, embed.js (integration.go)
 }
 
 // setting declares one option.
@@ -240,6 +242,7 @@ func settings() []setting {
 			c.StripeAPIURL = strings.TrimRight(v, "/")
 			return nil
 		}},
+		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}
 }
 

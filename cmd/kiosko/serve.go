@@ -176,6 +176,9 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if err := m.startIntegration(ctx, workers); err != nil {
+		return err
+	}
 	site, err := web.New(m.Deps)
 	if err != nil {
 		return err
@@ -189,6 +192,7 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.HandleFunc("GET /metrics", m.metrics)
+	m.mountIntegration(mux)
 	mux.Handle("/", site)
 	if err := m.mountNewsroom(mux, site); err != nil {
 		return err

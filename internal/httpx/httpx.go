@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/entitlement"
 	"github.com/kiosko/kiosko/internal/i18n"
 )
 
@@ -33,14 +34,15 @@ type Deps struct {
 	Meter           kiosko.MeterSettings
 	ReadingSettings kiosko.ReadingSettings
 	Mailer          kiosko.Mailer
-	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
-	Newsroom        *kiosko.Newsroom   // nil: the newsroom's routes answer 404
-	PublicURL       string             // base of links in emails, no trailing slash
-	Secret          []byte             // HMAC key: meter cookie and other signed values
-	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
-	TrustProxy      bool               // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
-	TrustedProxies  []netip.Prefix     // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
-	HSTS            bool               // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
+	Newsletter      *kiosko.Newsletter  // nil: newsletter routes answer 404
+	Newsroom        *kiosko.Newsroom    // nil: the newsroom's routes answer 404
+	PublicURL       string              // base of links in emails, no trailing slash
+	Secret          []byte              // HMAC key: meter cookie and other signed values
+	SecureCookies   bool                // serve over TLS: Secure and __Host- cookies
+	TrustProxy      bool                // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
+	TrustedProxies  []netip.Prefix      // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	HSTS            bool                // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
+	Entitlements    *entitlement.Issuer // signs the entitlement of reading answers; nil: none
 	Log             *slog.Logger
 }
 
