@@ -27,6 +27,7 @@ import (
 	"github.com/kiosko/kiosko/internal/i18n"
 	"github.com/kiosko/kiosko/internal/inmem"
 	"github.com/kiosko/kiosko/internal/mail"
+	"github.com/kiosko/kiosko/internal/metrics"
 	"github.com/kiosko/kiosko/internal/password"
 	kredis "github.com/kiosko/kiosko/internal/redis"
 	"github.com/kiosko/kiosko/internal/sqlite"
@@ -54,6 +55,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
@@ -75,6 +79,7 @@ type Main struct {
 	Auth    *kiosko.Auth
 	Reading *kiosko.Reading
 	Deps    *httpx.Deps
+	Metrics *metrics.Metrics // observe.go
 
 	redis   goredis.UniversalClient
 	ln      net.Listener
@@ -139,9 +144,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	metrics := &kiosko.ReadingMetrics{}
-	m.events = kiosko.NewEventWriter(store, 65536, m.Log, &metrics.EventsDropped)
-	m.Reading = &kiosko.Reading{Store: store, Leases: m.Leases, Hub: m.Hub, Clock: m.Clock, Settings: cfg.Reading, Events: m.events, Metrics: metrics, Log: m.Log}
+	rm := &kiosko.ReadingMetrics{}
+	m.observe(rm)
+	m.events = kiosko.NewEventWriter(store, 65536, m.Log, &rm.EventsDropped)
+	m.Reading = &kiosko.Reading{Store: store, Leases: m.Leases, Hub: m.Hub, Clock: m.Clock, Settings: cfg.Reading, Events: m.events, Metrics: rm, Log: m.Log}
 	if err := m.Reading.Restore(ctx); err != nil {
 		return err
 	}
@@ -162,6 +168,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.closers = append(m.closers, func() error { news.Bulk.Close(); return nil })
 	m.Deps.Newsletter = news
+	news.OnDelivery = m.Metrics.CountNewsletter
 	sched, err := newsletterScheduler(cfg, news, m.Log)
 	if err != nil {
 		return err
@@ -187,11 +194,12 @@ func (m *Main) Run(ctx context.Context) error {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.HandleFunc("GET /metrics", m.metrics)
+	mux.Handle("GET /metrics", m.Metrics.Handler(cfg.MetricsToken))
 	mux.Handle("/", site)
 	csrf := http.NewCrossOriginProtection()
-	handler := httpx.SecurityHeaders(csrf.Handler(mux))
+	handler := httpx.SecurityHeaders(csrf.Handler(metrics.Routes(mux)))
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
+	handler = m.Metrics.Observe(m.Log, m.Deps.ClientIP, handler)
 
 	// Requests carry a context that ends when shutdown starts, so open
 	// event streams close and Shutdown does not wait for them.
@@ -245,6 +253,7 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err := m.Store.Ping(ctx); err != nil {
 		checks["database"] = "unreachable"
+		m.Metrics.DatabaseErrors.Inc()
 		status = http.StatusServiceUnavailable
 		m.Log.Warn("readiness: database", "err", err)
 	}
