@@ -21,6 +21,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/console"
 	"github.com/kiosko/kiosko/internal/api"
 	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/httpx"
@@ -80,6 +81,7 @@ type Main struct {
 	Reading *kiosko.Reading
 	Deps    *httpx.Deps
 	Metrics *metrics.Metrics // observe.go
+	Console *console.Console // console.go
 
 	redis   goredis.UniversalClient
 	ln      net.Listener
@@ -151,7 +153,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Reading.Restore(ctx); err != nil {
 		return err
 	}
-	mailer := mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Dir: mailDir(cfg), Log: m.Log})
+	var mailer kiosko.Mailer = mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Dir: mailDir(cfg), Log: m.Log})
+	mailer = mailLog{Mailer: mailer, store: store, clock: m.Clock}
 	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
 		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log, Judge: password.Judge{}, DeviceKey: deviceKey(secret)}
 	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
@@ -195,6 +198,11 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.Handle("GET /metrics", m.Metrics.Handler(cfg.MetricsToken))
+	consoleSite, err := m.startConsole(site)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/admin/", consoleSite)
 	mux.Handle("/", site)
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(metrics.Routes(mux)))
