@@ -392,3 +392,26 @@ func IsUserError(err error) bool {
 	var e *kiosko.Error
 	return errors.As(err, &e) && e.Code != kiosko.EINTERNAL && e.Code != kiosko.EUNAVAILABLE
 }
+
+// SavePlan creates or changes a plan in the catalogue every node reads.
+// Subscriptions keep the price and seats they were bought with until
+// renewal.
+func (c *Console) SavePlan(ctx context.Context, admin *kiosko.Account, p *kiosko.Plan) error {
+	if err := kiosko.ValidatePlan(p); err != nil {
+		return err
+	}
+	if p.Seats > 0 && p.ReadersPerSeat == 0 {
+		p.ReadersPerSeat = 1
+	}
+	if old, err := c.Plans(ctx); err != nil {
+		return err
+	} else if o := old[p.Code]; o != nil {
+		p.Meter = o.Meter // the free plan's meter is a setting, not a form field
+	}
+	ctx = kiosko.WithEvents(ctx, kiosko.NewEvent(kiosko.EventAdminPlanSaved, 0, admin.ID, p, c.now()))
+	if err := c.Store.SavePlan(ctx, p, c.now()); err != nil {
+		return err
+	}
+	c.done(ActionSavePlan)
+	return nil
+}

@@ -14,7 +14,7 @@ import (
 // server's parts; non-admins get the site's 404.
 func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 	m.Console = &console.Console{Store: m.Store, Auth: m.Auth, Reading: m.Reading, Clock: m.Clock, Log: m.Log,
-		Plans:   func(context.Context) (kiosko.Plans, error) { return m.Deps.Plans, nil },
+		Plans:   m.Plans.Current,
 		Counted: func(action string) { m.Metrics.AdminActions.WithLabelValues(action).Inc() }}
 	return admin.New(m.Deps, m.Console, site.NotFound)
 }

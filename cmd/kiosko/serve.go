@@ -82,6 +82,7 @@ type Main struct {
 	Deps    *httpx.Deps
 	Metrics *metrics.Metrics // observe.go
 	Console *console.Console // console.go
+	Plans   *kiosko.PlanCatalog
 
 	redis   goredis.UniversalClient
 	ln      net.Listener
@@ -124,14 +125,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Store = store
 	m.closers = append(m.closers, store.Close)
 
-	plans, err := loadPlans(cfg, true)
+	plans, err := planCatalog(ctx, cfg, store, m.Clock.Now(), m.Log)
 	if err != nil {
 		return err
 	}
-	// The registered meter is a setting of its own; the free plan follows it.
-	if free := plans[kiosko.PlanFree]; free != nil {
-		free.Meter = cfg.Meter.Registered
-	}
+	m.Plans = plans
 	if err := seed(ctx, cfg, store, m.Hasher, m.Clock.Now(), m.Log); err != nil {
 		return err
 	}

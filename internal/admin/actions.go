@@ -75,8 +75,8 @@ var doneKeys = map[string]string{
 type Field struct{ Name, Value string }
 
 type confirmData struct {
-	Account  *kiosko.Account
-	Action   string
+	Action   string // where the confirmed form posts
+	Back     string // where "no" leads
 	Question string
 	Fields   []Field
 	Summary  []Field // what the admin chose, to read before confirming
@@ -105,7 +105,8 @@ func (h *Handler) act(w http.ResponseWriter, r *http.Request) {
 	if r.PostForm.Get("confirm") != "yes" {
 		p := h.page(r, "accounts")
 		p.Title = p.T("admin.confirm.title")
-		d := &confirmData{Account: a, Action: r.PathValue("action"), Question: p.T(act.confirmKey, a.Email)}
+		back := "/admin/accounts/" + strconv.FormatInt(a.ID, 10)
+		d := &confirmData{Action: back + "/" + r.PathValue("action"), Back: back, Question: p.T(act.confirmKey, a.Email)}
 		names := make([]string, 0, len(r.PostForm))
 		for k := range r.PostForm {
 			if k != "confirm" {

@@ -55,6 +55,28 @@ func New(d *httpx.Deps, c *console.Console, notFound http.HandlerFunc) (*Handler
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"money": money,
+		"planform": func(p *Page, plan *kiosko.Plan, existing bool, i int) planForm {
+			if plan == nil {
+				plan = &kiosko.Plan{Names: map[string]string{}, Currency: "EUR", Period: "month", Seats: 1, ReadersPerSeat: 1}
+			}
+			price := ""
+			if plan.PriceCents >= 0 {
+				price = fmt.Sprintf("%d.%02d", plan.PriceCents/100, plan.PriceCents%100)
+			}
+			id := "new"
+			if i >= 0 {
+				id = fmt.Sprint(i)
+			}
+			return planForm{Page: p, Plan: plan, Existing: existing, ID: id, Price: price}
+		},
+		"known": func(ps []*kiosko.Plan, code string) bool {
+			for _, p := range ps {
+				if p.Code == code {
+					return true
+				}
+			}
+			return false
+		},
 	}
 	var err error
 	if h.tmpl, err = template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"); err != nil {
@@ -93,6 +115,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mux.ServeHTTP(w, r.WithContext(httpx.WithIdentity(r.Context(), id)))
+}
+
+// planForm is what the plan form template receives.
+type planForm struct {
+	Page     *Page
+	Plan     *kiosko.Plan
+	Existing bool
+	ID       string
+	Price    string
 }
 
 // Page is what every console template receives.

@@ -44,15 +44,43 @@ func (db *DB) SearchAccounts(ctx context.Context, q kiosko.AccountQuery) ([]*kio
 		}
 		out, err = queryList(ctx, db.read, scanAccount, `SELECT `+accountColumns+` FROM accounts WHERE id = ? AND id < ?`, id, before)
 	default:
-		out, err = queryList(ctx, db.read, scanAccount, `SELECT `+accountColumns+` FROM accounts WHERE id IN (
-			SELECT id FROM accounts WHERE email >= ?1 AND email < ?2
-			UNION SELECT id FROM accounts WHERE lower(name) >= ?1 AND lower(name) < ?2
-		) AND id < ?3 ORDER BY id DESC LIMIT ?4`, text, text+prefixBound, before, limit)
+		out, err = db.searchText(ctx, text, before, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("search accounts: %w", err)
 	}
 	return out, nil
+}
+
+// broadSearch is the number of matches past which a search walks the
+// accounts newest first and keeps the matching ones, instead of collecting
+// every match and sorting them.
+const broadSearch = 20000
+
+// searchText finds accounts whose email or lower-cased name starts with
+// text. A narrow prefix is answered from the two indexes: at most a few
+// thousand ids, sorted. A broad one ("ma") matches a good share of the
+// table, so walking the primary key newest first meets a page of matches
+// after a few thousand rows: about limit*accounts/matches.
+func (db *DB) searchText(ctx context.Context, text string, before int64, limit int) ([]*kiosko.Account, error) {
+	hi := text + prefixBound
+	var n int
+	err := db.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 FROM accounts WHERE email >= ?1 AND email < ?2 LIMIT ?3)) +
+		(SELECT count(*) FROM (SELECT 1 FROM accounts WHERE lower(name) >= ?1 AND lower(name) < ?2 LIMIT ?3))`, text, hi, broadSearch+1).Scan(&n)
+	if err != nil {
+		return nil, err
+	}
+	if n <= broadSearch {
+		return queryList(ctx, db.read, scanAccount, `SELECT `+accountColumns+` FROM accounts WHERE id IN (
+			SELECT id FROM accounts WHERE email >= ?1 AND email < ?2
+			UNION SELECT id FROM accounts WHERE lower(name) >= ?1 AND lower(name) < ?2
+		) AND id < ?3 ORDER BY id DESC LIMIT ?4`, text, hi, before, limit)
+	}
+	// The unary + keeps SQLite from the email and name indexes here.
+	return queryList(ctx, db.read, scanAccount, `SELECT `+accountColumns+` FROM accounts
+		WHERE id < ?3 AND ((+email >= ?1 AND +email < ?2) OR (lower(+name) >= ?1 AND lower(+name) < ?2))
+		ORDER BY id DESC LIMIT ?4`, text, hi, before, limit)
 }
 
 // FindTimeline merges an account's events and lease events, newest first.
