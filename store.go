@@ -16,6 +16,7 @@ type Store interface {
 	InviteStore
 	BillingStore
 	ConsoleStore
+	InsightsStore
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

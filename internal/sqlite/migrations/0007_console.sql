@@ -29,3 +29,6 @@ CREATE INDEX accounts_name_lower ON accounts (lower(name), id);
 CREATE INDEX events_account_at ON events (account_id, at);
 -- Insights count lease events of one kind per day.
 CREATE INDEX lease_events_kind_at ON lease_events (kind, at);
+-- Insights count sign-ups and subscriptions started per day.
+CREATE INDEX accounts_created ON accounts (created_at);
+CREATE INDEX subscriptions_created ON subscriptions (created_at);
