@@ -156,6 +156,11 @@ func (r *Reading) seatsChanged() {
 	r.seats.invalidate()
 }
 
+// SeatsChanged forgets this node's cached seats after a subscription or
+// seat changed outside the reading rule (the console's grants); other
+// nodes see the change within SeatCacheTTL.
+func (r *Reading) SeatsChanged() { r.seatsChanged() }
+
 var paywalled = ReadingStatus{Status: ReadingPaywall}
 
 // Claim is a device opening a subscriber article. Open and free articles

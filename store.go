@@ -17,6 +17,8 @@ type Store interface {
 	NewsletterStore
 	InviteStore
 	BillingStore
+	ConsoleStore
+	InsightsStore
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

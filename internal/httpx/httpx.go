@@ -27,7 +27,7 @@ type Deps struct {
 	Auth            *kiosko.Auth
 	Reading         *kiosko.Reading
 	Hub             kiosko.Hub
-	Plans           kiosko.Plans
+	Plans           kiosko.PlanSource // the plans table (kiosko.PlanCatalog); a fixed map in tests
 	Billing         *kiosko.Billing // plans sold online or by hand, seats, invitations; may be nil
 	Catalog         *i18n.Catalog
 	Clock           kiosko.Clock

@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"APIKey", apiKeyTests},
 		{"Image", imageTests},
 		{"Webhook", webhookTests},
+		{"Console", consoleTests},
+		{"Insights", insightsTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

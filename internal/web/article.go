@@ -215,7 +215,7 @@ func (s *Server) anonymousMeter() int {
 
 // registeredMeter is the free plan's meter, else the configured one.
 func (s *Server) registeredMeter() int {
-	if p, ok := s.d.Plans[kiosko.PlanFree]; ok && p.Meter > 0 {
+	if p, err := s.d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
 		return p.Meter
 	}
 	if n := s.d.Meter.Registered; n > 0 {
