@@ -15,6 +15,7 @@ type Store interface {
 	NewsletterStore
 	InviteStore
 	BillingStore
+	AccountDataStore // accountdata.go
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error
