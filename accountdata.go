@@ -147,6 +147,12 @@ func (s *Accounts) SendVerification(ctx context.Context, a *Account) error {
 	if err := s.Store.RecordFailedSignIn(ctx, key, now); err != nil {
 		return fmt.Errorf("send verification: %w", err)
 	}
+	// Sign-up mail shares the site's limits on mail to one address.
+	if send, err := AllowMail(ctx, s.Store, s.Auth.Settings.Mail, a.Email, "", now); err != nil {
+		return err
+	} else if !send {
+		return nil
+	}
 	if err := s.Store.DeleteEmailTokens(ctx, a.ID, EmailTokenVerify); err != nil {
 		return fmt.Errorf("send verification: %w", err)
 	}

@@ -33,6 +33,7 @@ type Deps struct {
 	ReadingSettings kiosko.ReadingSettings
 	Mailer          kiosko.Mailer
 	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
+	Accounts        *kiosko.Accounts   // verification, email change, export, deletion; nil: those routes answer 404
 	PublicURL       string             // base of links in emails, no trailing slash
 	Secret          []byte             // HMAC key: meter cookie and other signed values
 	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
