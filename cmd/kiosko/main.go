@@ -21,6 +21,7 @@ Usage:
   kiosko migrate [--data DIR]                         apply database migrations and exit
   kiosko account create --email E --plan P            password read from standard input
   kiosko account grant --email E --plan P [--seats N] give an account a plan (manual provider)
+  kiosko account delete --email E                     erase an account and its data (docs/accounts.md)
   kiosko account revoke --email E                     end an account's manual subscription
   kiosko account role --email E --role R              reader, editor or admin
   kiosko seat add --owner E --email F                 put account F on a free seat of E's plan

@@ -58,6 +58,7 @@ type AccountsView struct {
 type ReceiptRow struct {
 	kiosko.Receipt
 	Amount   string
+	State    string // the status in the page's language
 	PlanName string
 	Granted  bool
 }
@@ -269,6 +270,10 @@ func (s *Server) receipts(w http.ResponseWriter, r *http.Request) {
 			row.PlanName = s.planName(rc.PlanCode, p.Lang)
 		} else {
 			row.Amount = money(p.Lang, rc.AmountCents, rc.Currency)
+			row.State = rc.Status
+			if key := "accounts.receipts.state." + rc.Status; s.d.Catalog.Has(p.Lang, key) {
+				row.State = p.T(key)
+			}
 		}
 		v.Receipts = append(v.Receipts, row)
 	}
