@@ -16,6 +16,7 @@ type Store interface {
 	InviteStore
 	BillingStore
 	AccountDataStore // accountdata.go
+	MemberStore      // members.go
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"InviteAndBilling", inviteTests},
 		{"Newsletter", newsletterTests},
 		{"AccountData", accountDataTests},
+		{"Members", memberTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
