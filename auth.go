@@ -208,6 +208,11 @@ func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*S
 		s.recordFailures(ctx, now, keys...)
 		return nil, errBadCredentials
 	}
+	if a.PasswordHash == NoPassword { // imported without one (members.go)
+		_, _ = s.Hasher.Verify(dummyHash(s.Hasher), password)
+		s.recordFailures(ctx, now, keys...)
+		return nil, errBadCredentials
+	}
 	ok, err := s.Hasher.Verify(a.PasswordHash, password)
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)

@@ -28,7 +28,7 @@ type Deps struct {
 	Reading         *kiosko.Reading
 	Hub             kiosko.Hub
 	Plans           kiosko.PlanSource // the plans table (kiosko.PlanCatalog); a fixed map in tests
-	Billing         *kiosko.Billing // plans sold online or by hand, seats, invitations; may be nil
+	Billing         *kiosko.Billing   // plans sold online or by hand, seats, invitations; may be nil
 	Catalog         *i18n.Catalog
 	Clock           kiosko.Clock
 	Meter           kiosko.MeterSettings
@@ -43,6 +43,7 @@ type Deps struct {
 	TrustedProxies  []netip.Prefix      // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
 	HSTS            bool                // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
 	Entitlements    *entitlement.Issuer // signs the entitlement of reading answers; nil: none
+	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
 	Log             *slog.Logger
 }
 

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Webhook", webhookTests},
 		{"Console", consoleTests},
 		{"Insights", insightsTests},
+		{"AccountData", accountDataTests},
+		{"Members", memberTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
