@@ -152,6 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
+	m.Deps.ContactEmail = cfg.ContactEmail
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type Deps struct {
 	Mailer          kiosko.Mailer
 	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
 	PublicURL       string             // base of links in emails, no trailing slash
+	ContactEmail    string             // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Secret          []byte             // HMAC key: meter cookie and other signed values
 	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
 	TrustProxy      bool               // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Store", storeTests},
 		{"InviteAndBilling", inviteTests},
 		{"Newsletter", newsletterTests},
+		{"ReaderLang", readerTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
