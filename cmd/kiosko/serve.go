@@ -193,6 +193,7 @@ func (m *Main) Run(ctx context.Context) error {
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
+	handler = httpx.Compress(handler) // gzip for pages, CSS, JS and JSON; never event streams
 
 	// Requests carry a context that ends when shutdown starts, so open
 	// event streams close and Shutdown does not wait for them.
