@@ -80,7 +80,7 @@ func TestNewsletterSignUpConfirmAndOneClickUnsubscribe(t *testing.T) {
 	token := strings.TrimPrefix(confirm, "/newsletter/confirm?token=")
 	for range 2 { // a double click answers the same
 		p = b.post("/newsletter/confirm", url.Values{"token": {token}})
-		if p.status != http.StatusOK || !p.has("Ya estás suscrito") {
+		if p.status != http.StatusOK || !p.has("Suscripción confirmada") {
 			t.Fatalf("confirm: %d %s", p.status, text(p.body))
 		}
 	}
