@@ -3,7 +3,8 @@
 # in both editions, driving the system's Chromium.
 #
 #   bash scripts/lighthouse.sh            # audit; fail on a score or a violation
-#   SCREENS=1 bash scripts/lighthouse.sh  # also write docs/screens/*.jpg
+#   SCREENS=1 bash scripts/lighthouse.sh  # also write docs/screens/*.png
+#   LIGHTHOUSE=0 bash scripts/lighthouse.sh  # axe-core only (a minute)
 #
 # It builds kiosko, starts it on a free port with the demo publication in a
 # temporary data directory, signs two devices of the Digital account in so
@@ -54,4 +55,4 @@ done
 curl -fsS "$base/readyz" >/dev/null || { cat "$work/kiosko.log" >&2; exit 1; }
 
 KIOSKO_NPM_CACHE="$cache" CHROME_PATH="$chrome" KIOSKO_URL="$base" KIOSKO_ROOT="$root" \
-	SCREENS="${SCREENS:-0}" node "$root/scripts/lighthouse/audit.mjs"
+	SCREENS="${SCREENS:-0}" LIGHTHOUSE="${LIGHTHOUSE:-1}" LIGHTHOUSE_ALL="${LIGHTHOUSE_ALL:-0}" node "$root/scripts/lighthouse/audit.mjs"

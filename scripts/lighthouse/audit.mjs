@@ -3,8 +3,9 @@
 //
 // Environment: KIOSKO_URL (the server), KIOSKO_NPM_CACHE (where the npm
 // tools are), CHROME_PATH, KIOSKO_ROOT (the repository, for docs/),
-// SCREENS=1 to write docs/screens/*.jpg, LIGHTHOUSE_ALL=1 to run Lighthouse
-// in both editions (default: the Spanish one; axe runs in both).
+// SCREENS=1 to write docs/screens/*.png, LIGHTHOUSE_ALL=1 to run Lighthouse
+// in both editions (default: the Spanish one; axe runs in both),
+// LIGHTHOUSE=0 to run only axe (and the screenshots).
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -13,6 +14,7 @@ const base = process.env.KIOSKO_URL;
 const cache = process.env.KIOSKO_NPM_CACHE || join(process.env.HOME, ".cache/kiosko-npm");
 const root = process.env.KIOSKO_ROOT || process.cwd();
 const screens = process.env.SCREENS === "1";
+const skipLighthouse = process.env.LIGHTHOUSE === "0"; // axe and screenshots only
 const modules = join(cache, "node_modules");
 const lighthouse = (await import(pathToFileURL(join(modules, "lighthouse/core/index.js")))).default;
 const puppeteer = (await import(pathToFileURL(join(modules, "puppeteer-core/lib/esm/puppeteer/puppeteer-core.js")))).default;
@@ -83,6 +85,7 @@ const pages = (ed) => {
     { name: "signup", path: `/signup?next=/${ed}/`, expect: "form" },
     { name: "plans", path: `/plans?lang=${lang}`, expect: ".plans" },
     { name: "account", path: `/account?lang=${lang}`, device: phone, expect: "#devices", lighthouse: false },
+    { name: "plans-digital", path: `/plans?lang=${lang}`, device: phone, expect: "#current-plan", lighthouse: false },
   ];
 };
 
@@ -101,7 +104,9 @@ if (screens) mkdirSync(join(root, "docs/screens"), { recursive: true });
 async function open(p, size) {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
-  await page.setViewport(SIZES[size]);
+  // Layout depends on CSS pixels only; one device pixel per CSS pixel
+  // keeps the screenshots small (Lighthouse emulates the real density).
+  await page.setViewport({ ...SIZES[size], deviceScaleFactor: 1 });
   const device = p.device;
   await page.setUserAgent(device ? device.ua : size === "phone" ? UA.phone : UA.laptop);
   if (device) await ctx.setCookie(...device.puppeteerCookies());
@@ -121,7 +126,9 @@ async function axe(page) {
 
 async function shot(page, name) {
   if (!screens) return;
-  await page.screenshot({ path: join(root, "docs/screens", name + ".jpg"), type: "jpeg", quality: 72 });
+  // The interstitial is shown whole; other pages as the screen shows them.
+  const fullPage = /^(interstitial|displaced)-/.test(name);
+  await page.screenshot({ path: join(root, "docs/screens", name + ".png"), type: "png", fullPage });
 }
 
 async function check(ed, p, size, page) {
@@ -139,7 +146,7 @@ for (const ed of Object.keys(EDITIONS)) {
       const r = await check(ed, p, size, page);
       await shot(page, `${p.name}-${ed}-${size}`);
       await ctx.close();
-      if (p.lighthouse === false || (ed !== "es" && process.env.LIGHTHOUSE_ALL !== "1")) continue;
+      if (skipLighthouse || p.lighthouse === false || (ed !== "es" && process.env.LIGHTHOUSE_ALL !== "1")) continue;
       if (p.before) await p.before();
       const flags = {
         port, output: "json", logLevel: "error", onlyCategories: Object.keys(MIN),
@@ -201,6 +208,6 @@ for (const ed of Object.keys(EDITIONS)) {
 }
 
 await browser.close();
-writeFileSync(join(root, "docs/lighthouse.json"), JSON.stringify({ minimum: MIN, axe_violations_allowed: 0, results }, null, 2) + "\n");
+if (!skipLighthouse) writeFileSync(join(root, "docs/lighthouse.json"), JSON.stringify({ minimum: MIN, axe_violations_allowed: 0, results }, null, 2) + "\n");
 console.log(failed ? `${failed} failure(s)` : `all ${results.length} checks pass`);
 process.exit(failed ? 1 : 0);
