@@ -159,6 +159,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
+	m.Deps.ContactEmail = cfg.ContactEmail
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}
@@ -214,6 +215,7 @@ func (m *Main) Run(ctx context.Context) error {
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(metrics.Routes(mux)))
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
+	handler = httpx.Compress(handler) // gzip for pages, CSS, JS and JSON; never event streams
 	handler = m.Metrics.Observe(m.Log, m.Deps.ClientIP, handler)
 
 	// Requests carry a context that ends when shutdown starts, so open

@@ -44,6 +44,7 @@ type Deps struct {
 	HSTS            bool                // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
 	Entitlements    *entitlement.Issuer // signs the entitlement of reading answers; nil: none
 	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
+	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Log             *slog.Logger
 }
 
