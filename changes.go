@@ -51,13 +51,16 @@ func (s *NotifyingStore) changed(ctx context.Context, accounts ...int64) {
 			continue
 		}
 		if err := s.Changes.PublishChange(ctx, Change{Account: id}); err != nil {
-			log := s.Log
-			if log == nil {
-				log = slog.Default()
-			}
-			log.Error("publish change; other nodes keep their cached copy for a while", "account", id, "err", err)
+			s.log().Error("publish change; other nodes keep their cached copy for a while", "account", id, "err", err)
 		}
 	}
+}
+
+func (s *NotifyingStore) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
 }
 
 // seatHolders lists the accounts on a subscription's seats.
@@ -168,4 +171,36 @@ func (s *NotifyingStore) TouchSessions(ctx context.Context, touches []SessionTou
 		}
 	}
 	return nil
+}
+
+func (s *NotifyingStore) UpdateAccountLang(ctx context.Context, id int64, lang string) error {
+	err := s.Store.UpdateAccountLang(ctx, id, lang)
+	s.changed(ctx, id)
+	return err
+}
+
+func (s *NotifyingStore) ChangeAccountEmail(ctx context.Context, id int64, email string, verifiedAt time.Time) error {
+	err := s.Store.ChangeAccountEmail(ctx, id, email, verifiedAt)
+	s.changed(ctx, id)
+	return err
+}
+
+// DeleteAccountData ends the account's sessions with its rows.
+func (s *NotifyingStore) DeleteAccountData(ctx context.Context, a *Account, failedKeys []string) error {
+	err := s.Store.DeleteAccountData(ctx, a, failedKeys)
+	s.changed(ctx, a.ID)
+	return err
+}
+
+// ImportMembers may give seats to many accounts at once: every node
+// forgets everything (an import is rare, and a heartbeat after it reads
+// its seat again once).
+func (s *NotifyingStore) ImportMembers(ctx context.Context, ms []*MemberImport, now time.Time) (*MemberImportResult, error) {
+	res, err := s.Store.ImportMembers(ctx, ms, now)
+	if s.Changes != nil {
+		if perr := s.Changes.PublishChange(context.WithoutCancel(ctx), Change{}); perr != nil {
+			s.log().Error("publish change after a members import; other nodes keep their cached copies for a while", "err", perr)
+		}
+	}
+	return res, err
 }
