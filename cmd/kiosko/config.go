@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/embed"
 	"github.com/kiosko/kiosko/internal/httpx"
 )
 
@@ -241,6 +242,11 @@ func settings() []setting {
 			}
 			c.StripeAPIURL = strings.TrimRight(v, "/")
 			return nil
+		}},
+		{"embed-origins", "KIOSKO_EMBED_ORIGINS", "", "origins of the publisher pages that use /embed.js, comma-separated (https://www.example.com); they may call kiosko with the reader's cookies", false, func(c *Config, v string) error {
+			o, err := embed.ParseOrigins(v)
+			c.Integration.EmbedOrigins = o
+			return err
 		}},
 		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}

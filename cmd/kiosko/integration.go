@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kiosko/kiosko/internal/api"
+	"github.com/kiosko/kiosko/internal/embed"
 	"github.com/kiosko/kiosko/internal/entitlement"
 	"github.com/kiosko/kiosko/internal/httpx"
 	"github.com/kiosko/kiosko/webhook"
@@ -18,6 +20,9 @@ type IntegrationConfig struct {
 	// WebhookAllowPrivate lets endpoints be on loopback or private
 	// addresses (KIOSKO_WEBHOOK_ALLOW_PRIVATE).
 	WebhookAllowPrivate bool
+	// EmbedOrigins may use /embed.js with the reader's cookies
+	// (KIOSKO_EMBED_ORIGINS).
+	EmbedOrigins []string
 }
 
 // webhookPoll is how often a node looks for due webhook messages.
@@ -43,9 +48,32 @@ func (m *Main) startIntegration(ctx context.Context, workers context.Context) er
 	return nil
 }
 
-// mountIntegration adds the integration's routes outside /api/v1.
-func (m *Main) mountIntegration(mux *http.ServeMux) {
+// mountIntegration adds the integration's routes outside /api/v1: the
+// key set of entitlements and the embed script with its calls.
+func (m *Main) mountIntegration(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /.well-known/jwks.json", m.jwks)
+	e, err := embed.New(m.Deps)
+	if err != nil {
+		return err
+	}
+	e.Register(mux)
+	return nil
+}
+
+// embedOrigins lets the pages of KIOSKO_EMBED_ORIGINS call kiosko with the
+// reader's cookies: CORS with credentials for them (and no CORS header for
+// anyone else), and their writes past cross-origin protection.
+func (m *Main) embedOrigins(next http.Handler, csrf *http.CrossOriginProtection, a *api.Handler) (http.Handler, error) {
+	origins := m.Config.Integration.EmbedOrigins
+	for _, o := range origins {
+		if err := csrf.AddTrustedOrigin(o); err != nil {
+			return nil, err
+		}
+	}
+	if err := a.TrustOrigins(origins); err != nil {
+		return nil, err
+	}
+	return embed.CORS(origins, next), nil
 }
 
 // jwks is GET /.well-known/jwks.json: the public keys that verify

@@ -191,10 +191,15 @@ func (m *Main) Run(ctx context.Context) error {
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
 	mux.HandleFunc("GET /metrics", m.metrics)
-	m.mountIntegration(mux)
+	if err := m.mountIntegration(mux); err != nil {
+		return err
+	}
 	mux.Handle("/", site)
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(mux))
+	if handler, err = m.embedOrigins(handler, csrf, apiHandler); err != nil {
+		return err
+	}
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
 
 	// Requests carry a context that ends when shutdown starts, so open
