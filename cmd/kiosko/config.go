@@ -248,6 +248,7 @@ func settings() []setting {
 			c.Integration.EmbedOrigins = o
 			return err
 		}},
+		{"demo-site-addr", "KIOSKO_DEMO_SITE_ADDR", "", "also serve the demo publisher site, whose pages use only /embed.js, on this address (e.g. 127.0.0.1:8081); empty: off", false, str(func(c *Config) *string { return &c.Integration.DemoSiteAddr })},
 		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}
 }

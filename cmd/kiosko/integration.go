@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,6 +26,10 @@ type IntegrationConfig struct {
 	// EmbedOrigins may use /embed.js with the reader's cookies
 	// (KIOSKO_EMBED_ORIGINS).
 	EmbedOrigins []string
+	// DemoSiteAddr, when set, is where kiosko serve also serves the demo
+	// publisher site (KIOSKO_DEMO_SITE_ADDR); DemoSiteURL is its URL once
+	// it listens.
+	DemoSiteAddr, DemoSiteURL string
 }
 
 // webhookPoll is how often a node looks for due webhook messages.
@@ -39,12 +46,38 @@ func (m *Main) startIntegration(ctx context.Context, workers context.Context) er
 		}
 		m.Deps.Entitlements = iss
 	}
+	if addr := m.Config.Integration.DemoSiteAddr; addr != "" {
+		if err := m.startDemoSite(addr); err != nil {
+			return err
+		}
+	}
 	if hooks, ok := m.Store.(webhook.Store); ok {
 		w := &webhook.Worker{Store: hooks, Logger: m.Log.With("component", "webhooks"),
 			Client: webhook.Guard{AllowPrivate: m.Config.Integration.WebhookAllowPrivate}.Client(15 * time.Second)}
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); w.Run(workers, webhookPoll) }()
 	}
+	return nil
+}
+
+// startDemoSite serves the demo publisher site on addr, another origin
+// that may use embed.js.
+func (m *Main) startDemoSite(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("demo publisher site: listen on %s: %w", addr, err)
+	}
+	url := "http://" + ln.Addr().String()
+	m.Config.Integration.DemoSiteURL = url
+	m.Config.Integration.EmbedOrigins = append(m.Config.Integration.EmbedOrigins, url)
+	srv := &http.Server{Handler: embed.DemoSite(m.Store, m.Deps.Catalog, m.Config.PublicURL), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("demo publisher site", "err", err)
+		}
+	}()
+	m.closers = append(m.closers, srv.Close)
+	m.Log.Info("demo publisher site (uses only embed.js)", "url", url)
 	return nil
 }
 

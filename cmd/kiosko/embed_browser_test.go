@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kiosko/kiosko/internal/demo"
+)
+
+// void drops an action's result, so it runs in a profile's step.
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// inShadow is a JS expression for the element sel inside kiosko's shadow
+// root on the publisher's page, or null.
+func inShadow(sel string) string {
+	return fmt.Sprintf(`(function(){var h=document.querySelector("[data-kiosko-ui]");return h&&h.shadowRoot?h.shadowRoot.querySelector(%q):null})()`, sel)
+}
+
+// waitShadow waits until sel inside the shadow root is shown (shown
+// true) or absent or hidden (false).
+func waitShadow(sel string, shown bool) chromedp.Action[chromedp.Void] {
+	expr := fmt.Sprintf(`(function(){var e=%s;var on=!!e&&!e.hidden&&!e.closest("[hidden]");return on===%v})()`, inShadow(sel), shown)
+	return void(chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// waitBody waits until the publisher's paywalled element is shown or hidden.
+func waitBody(shown bool) chromedp.Action[chromedp.Void] {
+	return void(chromedp.Poll[bool](fmt.Sprintf(`document.querySelector("[data-kiosko-body]").hidden===%v`, !shown), chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// clickShadow clicks the middle of sel inside the shadow root with real
+// mouse input, as a person would.
+func clickShadow(sel string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		var r []float64
+		expr := fmt.Sprintf(`(function(){var e=%s;e.scrollIntoView({block:"center"});var b=e.getBoundingClientRect();return [b.x+b.width/2,b.y+b.height/2]})()`, inShadow(sel))
+		r, err := chromedp.Evaluate[[]float64](expr)(ctx, t)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.MouseClickXY(r[0], r[1])(ctx, t)
+	}
+}
+
+// TestEmbedOnAPublisherSite drives two profiles of one Digital account
+// through the seed's scenario on the demo publisher site, another origin
+// whose pages use only embed.js: B meets the interstitial and continues,
+// A is told at once, and repeated contested takeovers put the sharing
+// banner on both.
+func TestEmbedOnAPublisherSite(t *testing.T) {
+	exe := chromium(t)
+	m := startMain(t, "--demo-site-addr", "127.0.0.1:0")
+	site := m.Config.Integration.DemoSiteURL
+	arts, err := m.Store.FindArticles(context.Background(), kioskoFilter("es"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := ""
+	for _, a := range arts {
+		if a.Access == "subscriber" {
+			path = "/es/" + a.ID
+			break
+		}
+	}
+	if path == "" || site == "" {
+		t.Fatalf("no subscriber article (%q) or no demo site (%q)", path, site)
+	}
+
+	anon := newProfile(t, exe, "anonymous", m.URL())
+	anon.run("an anonymous reader meets the wall", chromedp.Navigate(site+path), waitShadow("#kiosko-wall", true), waitBody(false))
+
+	a := newProfile(t, exe, "A", m.URL())
+	b := newProfile(t, exe, "B", m.URL())
+	a.signIn("digital@kiosko.test", demo.Password)
+	b.signIn("digital@kiosko.test", demo.Password)
+
+	a.run("A reads on the publisher's page", chromedp.Navigate(site+path), waitBody(true), waitShadow("[part=panel]", false))
+	b.run("B meets the interstitial", chromedp.Navigate(site+path), waitShadow("[data-kiosko=continue]", true), waitBody(false))
+	b.run("the interstitial has focus", void(chromedp.Poll[bool](`document.activeElement&&document.activeElement.matches("[data-kiosko-ui]")`)))
+
+	b.run("B continues", clickShadow("[data-kiosko=continue]"), waitBody(true))
+	start := time.Now()
+	a.runWithin("A displaced without a reload", 4*time.Second, waitShadow("[data-kiosko=continue]", true), waitBody(false))
+	t.Logf("A was told %v after B continued", time.Since(start).Round(time.Millisecond))
+
+	a.run("A takes back", clickShadow("[data-kiosko=continue]"), waitBody(true))
+	b.runWithin("B displaced", 4*time.Second, waitShadow("[data-kiosko=continue]", true))
+	b.run("B takes back", clickShadow("[data-kiosko=continue]"), waitBody(true))
+	a.runWithin("A displaced again", 4*time.Second, waitShadow("[data-kiosko=continue]", true))
+	a.run("A reads the message", clickShadow("#kiosko-inter"))
+	for _, p := range []*profile{a, b} {
+		p.runWithin("sharing banner shown", 6*time.Second, waitShadow(".banner", true))
+	}
+}
