@@ -34,6 +34,8 @@ type Config struct {
 	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
 	TrustedProxies []netip.Prefix
 	LogLevel       string
+	LogFormat      string // text or json (observe.go)
+	MetricsToken   string // when set, /metrics needs it as a Bearer token
 
 	SMTPAddr     string
 	SMTPUser     string
@@ -176,6 +178,7 @@ func settings() []setting {
 			}
 			return errors.New("must be debug, info, warn or error")
 		}},
+		observeSettings()[0], observeSettings()[1],
 		{"smtp-addr", "KIOSKO_SMTP_ADDR", "", "SMTP server host:port; empty: emails are written as .eml files under mail/ in the data directory", false, func(c *Config, v string) error {
 			if v != "" {
 				if _, _, err := net.SplitHostPort(v); err != nil {

@@ -197,6 +197,21 @@ func TestRealAnswersMatchTheDocument(t *testing.T) {
 	v.do(e, call{method: "DELETE", path: "/api/v1/sessions/current", token: phone.token}, 204)
 	v.do(e, call{method: "GET", path: "/api/v1/devices", token: phone.token}, 401)
 
+	// The newsroom's routes, with its API keys.
+	n, key, hooksKey := newsroomEnv(t)
+	article := map[string]any{"edition": "us", "title": "Checked against the document", "dek": "One line.", "body_markdown": "Some **text**.",
+		"authors": []string{"Sam Lee"}, "section": "City", "access": "free"}
+	path := "/api/v1/newsroom/articles/us-openapi-check"
+	v.do(n, call{method: "PUT", path: path, token: key, body: article}, 201)
+	v.do(n, call{method: "PUT", path: path, token: key, body: article}, 200)
+	v.do(n, call{method: "PUT", path: path, token: hooksKey, body: article}, 403)
+	v.do(n, call{method: "GET", path: path, token: key}, 200)
+	v.do(n, call{method: "GET", path: "/api/v1/articles/us-openapi-check"}, 200)
+	v.do(n, call{method: "GET", path: "/api/v1/articles/" + subscriberArticle}, 200)
+	v.do(n, call{method: "DELETE", path: path, token: key}, 204)
+	v.do(n, call{method: "GET", path: "/api/v1/articles/us-openapi-check"}, 410)
+	v.do(n, call{method: "GET", path: path}, 401)
+
 	for _, r := range registeredRoutes(t) {
 		method, path, _ := strings.Cut(r, " ")
 		switch path {

@@ -141,6 +141,9 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case id == nil:
 		limit := h.d.Meter.Anonymous
+		if limit <= 0 {
+			limit = kiosko.DefaultMeterSettings().Anonymous
+		}
 		read, ok := readMeter(h.d, r, month)
 		if !ok {
 			read = make([]string, max(limit, 1))
@@ -193,10 +196,13 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request) {
 }
 
 func registeredMeter(d *httpx.Deps) int {
-	if p, ok := d.Plans[kiosko.PlanFree]; ok && p.Meter > 0 {
+	if p, err := d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
 		return p.Meter
 	}
-	return d.Meter.Registered
+	if d.Meter.Registered > 0 {
+		return d.Meter.Registered
+	}
+	return kiosko.DefaultMeterSettings().Registered
 }
 
 // meterCookie is the anonymous meter of embedded pages, signed like

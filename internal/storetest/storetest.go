@@ -34,7 +34,14 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Store", storeTests},
 		{"InviteAndBilling", inviteTests},
 		{"Newsletter", newsletterTests},
-		{"Webhook", webhookTests},
+		{"Newsroom", newsroomTests},
+		{"APIKey", apiKeyTests},
+		{"Image", imageTests},
+		{"Webhook", append(webhookTests, webhookDeletionTests...)},
+		{"Console", consoleTests},
+		{"Insights", insightsTests},
+		{"AccountData", accountDataTests},
+		{"Members", memberTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -74,6 +74,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.formPage(w, r, "signup", "web.signup.title", f, err)
 		return
 	}
+	s.afterSignUp(r, a) // accounts.go: the verification link
 	res, err := s.d.Auth.StartSession(r.Context(), a, s.d.Client(r, s.d.EnsureDevice(w, r), place(r)))
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("sign up: %w", err))
@@ -265,7 +266,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id *kiosk
 // planName is a plan's name in lang, or its code when the plan is gone
 // from the catalogue.
 func (s *Server) planName(code, lang string) string {
-	if p, ok := s.d.Plans[code]; ok {
+	if p, err := s.d.Plans.Find(code); err == nil {
 		return p.Name(lang)
 	}
 	return code
