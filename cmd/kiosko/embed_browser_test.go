@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,6 +81,11 @@ func TestEmbedOnAPublisherSite(t *testing.T) {
 
 	anon := newProfile(t, exe, "anonymous", m.URL())
 	anon.run("an anonymous reader meets the wall", chromedp.Navigate(site+path), waitShadow("#kiosko-wall", true), waitBody(false))
+	anon.run("in the page's language, with the newsletter box", void(chromedp.Poll[bool](inShadow("#kiosko-wall")+`.textContent.indexOf("suscriptores")>=0`)),
+		waitShadow("form", true))
+	anon.run("the host page's CSS does not reach it",
+		void(chromedp.Poll[bool](`getComputedStyle(`+inShadow("form button")+`).backgroundColor!=="rgb(255, 255, 0)"`)),
+		void(chromedp.Poll[bool](`getComputedStyle(document.querySelector("a")).backgroundColor==="rgb(255, 255, 0)"`)))
 
 	a := newProfile(t, exe, "A", m.URL())
 	b := newProfile(t, exe, "B", m.URL())
@@ -87,10 +96,10 @@ func TestEmbedOnAPublisherSite(t *testing.T) {
 	b.run("B meets the interstitial", chromedp.Navigate(site+path), waitShadow("[data-kiosko=continue]", true), waitBody(false))
 	b.run("the interstitial has focus", void(chromedp.Poll[bool](`document.activeElement&&document.activeElement.matches("[data-kiosko-ui]")`)))
 
-	b.run("B continues", clickShadow("[data-kiosko=continue]"), waitBody(true))
 	start := time.Now()
+	b.run("B continues", clickShadow("[data-kiosko=continue]"), waitBody(true))
 	a.runWithin("A displaced without a reload", 4*time.Second, waitShadow("[data-kiosko=continue]", true), waitBody(false))
-	t.Logf("A was told %v after B continued", time.Since(start).Round(time.Millisecond))
+	t.Logf("A was told %v after B clicked continue", time.Since(start).Round(time.Millisecond))
 
 	a.run("A takes back", clickShadow("[data-kiosko=continue]"), waitBody(true))
 	b.runWithin("B displaced", 4*time.Second, waitShadow("[data-kiosko=continue]", true))
@@ -100,4 +109,41 @@ func TestEmbedOnAPublisherSite(t *testing.T) {
 	for _, p := range []*profile{a, b} {
 		p.runWithin("sharing banner shown", 6*time.Second, waitShadow(".banner", true))
 	}
+}
+
+// TestEmbedFailsSafely loads kiosko's own script from a server whose API
+// is unreachable (every call's connection is dropped) and checks both
+// publisher settings: data-fail="open" shows the body with a note,
+// data-fail="closed" keeps it hidden and says why.
+func TestEmbedFailsSafely(t *testing.T) {
+	exe := chromium(t)
+	m := startMain(t)
+	res, err := http.Get(m.URL() + "/embed.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/embed.js":
+			w.Header().Set("Content-Type", "text/javascript")
+			_, _ = w.Write(script)
+		case strings.HasPrefix(r.URL.Path, "/page/"):
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprintf(w, `<!doctype html><html lang="en"><body><div id="story" data-kiosko-body><p>The story.</p></div>
+<script src="/embed.js" data-article="a-story" data-edition="us" data-newsletter="off" data-fail=%q></script></body></html>`, strings.TrimPrefix(r.URL.Path, "/page/"))
+		default: // kiosko unreachable: the connection drops
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+		}
+	}))
+	defer down.Close()
+	p := newProfile(t, exe, "reader", m.URL())
+	p.run("fail open shows the body", chromedp.Navigate(down.URL+"/page/open"), waitBody(true),
+		void(chromedp.Poll[bool](inShadow("[part=note]")+`.textContent.indexOf("could not check")>=0`)))
+	p.run("fail closed keeps it hidden", chromedp.Navigate(down.URL+"/page/closed"), waitShadow("[part=panel]", true), waitBody(false),
+		void(chromedp.Poll[bool](inShadow("[part=panel]")+`.textContent.indexOf("cannot check")>=0`)))
 }
