@@ -36,9 +36,16 @@ func waitShadow(sel string, shown bool) chromedp.Action[chromedp.Void] {
 	return void(chromedp.Poll[bool](expr, chromedp.WithPollingInterval(50*time.Millisecond)))
 }
 
-// waitBody waits until the publisher's paywalled element is shown or hidden.
-func waitBody(shown bool) chromedp.Action[chromedp.Void] {
-	return void(chromedp.Poll[bool](fmt.Sprintf(`document.querySelector("[data-kiosko-body]").hidden===%v`, !shown), chromedp.WithPollingInterval(50*time.Millisecond)))
+// waitState waits until the script says it shows state (its host's
+// data-state) and the paywalled element is shown or hidden accordingly.
+func waitState(state string, bodyShown bool) chromedp.Action[chromedp.Void] {
+	return void(chromedp.Poll[bool](fmt.Sprintf(`(function(){var h=document.querySelector("[data-kiosko-ui]");var b=document.querySelector("[data-kiosko-body]");
+return !!h&&h.getAttribute("data-state")===%q&&b.hidden===%v})()`, state, !bodyShown), chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// shadowText waits until sel inside the shadow root holds text.
+func shadowText(sel, text string) chromedp.Action[chromedp.Void] {
+	return void(chromedp.Poll[bool](fmt.Sprintf(`(function(){var e=%s;return !!e&&e.textContent.indexOf(%q)>=0})()`, inShadow(sel), text)))
 }
 
 // clickShadow clicks the middle of sel inside the shadow root with real
@@ -80,8 +87,8 @@ func TestEmbedOnAPublisherSite(t *testing.T) {
 	}
 
 	anon := newProfile(t, exe, "anonymous", m.URL())
-	anon.run("an anonymous reader meets the wall", chromedp.Navigate(site+path), waitShadow("#kiosko-wall", true), waitBody(false))
-	anon.run("in the page's language, with the newsletter box", void(chromedp.Poll[bool](inShadow("#kiosko-wall")+`.textContent.indexOf("suscriptores")>=0`)),
+	anon.run("an anonymous reader meets the wall", chromedp.Navigate(site+path), waitState("wall-subscribe", false), waitShadow("#kiosko-wall", true))
+	anon.run("in the page's language, with the newsletter box", shadowText("#kiosko-wall", "suscriptores"),
 		waitShadow("form", true))
 	anon.run("the host page's CSS does not reach it",
 		void(chromedp.Poll[bool](`getComputedStyle(`+inShadow("form button")+`).backgroundColor!=="rgb(255, 255, 0)"`)),
@@ -92,19 +99,19 @@ func TestEmbedOnAPublisherSite(t *testing.T) {
 	a.signIn("digital@kiosko.test", demo.Password)
 	b.signIn("digital@kiosko.test", demo.Password)
 
-	a.run("A reads on the publisher's page", chromedp.Navigate(site+path), waitBody(true), waitShadow("[part=panel]", false))
-	b.run("B meets the interstitial", chromedp.Navigate(site+path), waitShadow("[data-kiosko=continue]", true), waitBody(false))
+	a.run("A reads on the publisher's page", chromedp.Navigate(site+path), waitState("reading", true), waitShadow("[part=panel]", false))
+	b.run("B meets the interstitial", chromedp.Navigate(site+path), waitState("conflict", false), waitShadow("[data-kiosko=continue]", true))
 	b.run("the interstitial has focus", void(chromedp.Poll[bool](`document.activeElement&&document.activeElement.matches("[data-kiosko-ui]")`)))
 
 	start := time.Now()
-	b.run("B continues", clickShadow("[data-kiosko=continue]"), waitBody(true))
-	a.runWithin("A displaced without a reload", 4*time.Second, waitShadow("[data-kiosko=continue]", true), waitBody(false))
+	b.run("B continues", clickShadow("[data-kiosko=continue]"), waitState("reading", true))
+	a.runWithin("A displaced without a reload", 4*time.Second, waitState("displaced", false), waitShadow("[data-kiosko=continue]", true))
 	t.Logf("A was told %v after B clicked continue", time.Since(start).Round(time.Millisecond))
 
-	a.run("A takes back", clickShadow("[data-kiosko=continue]"), waitBody(true))
-	b.runWithin("B displaced", 4*time.Second, waitShadow("[data-kiosko=continue]", true))
-	b.run("B takes back", clickShadow("[data-kiosko=continue]"), waitBody(true))
-	a.runWithin("A displaced again", 4*time.Second, waitShadow("[data-kiosko=continue]", true))
+	a.run("A takes back", clickShadow("[data-kiosko=continue]"), waitState("reading", true))
+	b.runWithin("B displaced", 4*time.Second, waitState("displaced", false))
+	b.run("B takes back", clickShadow("[data-kiosko=continue]"), waitState("reading", true))
+	a.runWithin("A displaced again", 4*time.Second, waitState("displaced", false))
 	a.run("A reads the message", clickShadow("#kiosko-inter"))
 	for _, p := range []*profile{a, b} {
 		p.runWithin("sharing banner shown", 6*time.Second, waitShadow(".banner", true))
@@ -142,8 +149,8 @@ func TestEmbedFailsSafely(t *testing.T) {
 	}))
 	defer down.Close()
 	p := newProfile(t, exe, "reader", m.URL())
-	p.run("fail open shows the body", chromedp.Navigate(down.URL+"/page/open"), waitBody(true),
-		void(chromedp.Poll[bool](inShadow("[part=note]")+`.textContent.indexOf("could not check")>=0`)))
-	p.run("fail closed keeps it hidden", chromedp.Navigate(down.URL+"/page/closed"), waitShadow("[part=panel]", true), waitBody(false),
-		void(chromedp.Poll[bool](inShadow("[part=panel]")+`.textContent.indexOf("cannot check")>=0`)))
+	p.run("fail open shows the body", chromedp.Navigate(down.URL+"/page/open"), waitState("failed-open", true),
+		shadowText("[part=note]", "could not check"))
+	p.run("fail closed keeps it hidden", chromedp.Navigate(down.URL+"/page/closed"), waitState("failed-closed", false),
+		waitShadow("[part=panel]", true), shadowText("[part=panel]", "cannot check"))
 }

@@ -28,6 +28,11 @@
   // The UI lives in a shadow root, so the host page's CSS cannot reach it.
   var host = document.createElement("div");
   host.setAttribute("data-kiosko-ui", VERSION);
+  // data-state says what the script shows: loading, read, reading,
+  // wall-register, wall-subscribe, conflict, displaced, failed-open or
+  // failed-closed (for the publisher's own scripts and for tests).
+  function state(s) { host.setAttribute("data-state", s); }
+  state("loading");
   if (body && body.parentNode) body.parentNode.insertBefore(host, body);
   else (script.parentNode || document.body).appendChild(host);
   var root = host.attachShadow({ mode: "open" });
@@ -133,6 +138,7 @@
     }
     panel.appendChild(p);
     panel.hidden = false;
+    state("wall-" + kind);
   }
 
   function signInLink() {
@@ -174,6 +180,7 @@
     terms.appendChild(link("/terms", t("terms")));
     panel.appendChild(terms);
     panel.hidden = false;
+    state(kind);
     btn.focus();
   }
 
@@ -186,6 +193,7 @@
     presenceWindow = ans.presence_window === undefined ? presenceWindow : ans.presence_window;
     schedule();
     listen();
+    state("reading");
   }
 
   function schedule() {
@@ -263,12 +271,14 @@
       clearPanel();
       showBody(true);
       note.textContent = t("unreachable_open");
+      state("failed-open");
     } else {
       showBody(false);
       clearPanel();
       panel.setAttribute("role", "region");
       panel.appendChild(el("p", {}, t("unreachable_closed")));
       panel.hidden = false;
+      state("failed-closed");
     }
   }
 
@@ -282,6 +292,7 @@
         clearPanel();
         showBody(true);
         if (a.metered) note.textContent = t("meter_left", a.remaining);
+        state("read");
         return;
       }
       wall(a.decision === "register" ? "register" : "subscribe");
