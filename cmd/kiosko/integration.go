@@ -51,6 +51,7 @@ func (m *Main) startIntegration(ctx context.Context, workers context.Context) er
 			return err
 		}
 	}
+	m.Deps.WebhookAllowPrivate = m.Config.Integration.WebhookAllowPrivate
 	if hooks, ok := m.Store.(webhook.Store); ok {
 		w := &webhook.Worker{Store: hooks, Logger: m.Log.With("component", "webhooks"),
 			Client: webhook.Guard{AllowPrivate: m.Config.Integration.WebhookAllowPrivate}.Client(15 * time.Second)}

@@ -212,6 +212,23 @@ func TestRealAnswersMatchTheDocument(t *testing.T) {
 	v.do(n, call{method: "GET", path: "/api/v1/articles/us-openapi-check"}, 410)
 	v.do(n, call{method: "GET", path: path}, 401)
 
+	// Webhook endpoints, with the webhooks key only.
+	hook := map[string]any{"url": "https://93.184.215.14/hooks", "events": []string{"seat.added"}}
+	r := v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: hooksKey, body: hook}, 201)
+	if sec, _ := r.json(t)["secret"].(string); !strings.HasPrefix(sec, "whsec_") {
+		t.Errorf("POST /api/v1/webhooks: no secret in %s", r.body)
+	}
+	v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: key, body: hook}, 403)
+	v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: hooksKey, body: map[string]any{"url": "http://127.0.0.1:9/x"}}, 400)
+	v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: hooksKey, body: map[string]any{"url": "https://93.184.215.14/", "events": []string{"nope"}}}, 400)
+	r = v.do(n, call{method: "GET", path: "/api/v1/webhooks", token: hooksKey}, 200)
+	if strings.Contains(string(r.body), "whsec_") {
+		t.Errorf("the list shows secrets: %s", r.body)
+	}
+	v.do(n, call{method: "GET", path: "/api/v1/webhooks", token: key}, 403)
+	v.do(n, call{method: "DELETE", path: "/api/v1/webhooks/1", token: hooksKey}, 204)
+	v.do(n, call{method: "DELETE", path: "/api/v1/webhooks/1", token: hooksKey}, 404)
+
 	for _, r := range registeredRoutes(t) {
 		method, path, _ := strings.Cut(r, " ")
 		switch path {
