@@ -85,6 +85,15 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 			t.Fatalf("messages after the delivery: %+v", ms)
 		}
 	}
+	res, err := http.Get(m.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(metricsText), `kiosko_webhook_deliveries_total{result="delivered"} 1`) {
+		t.Errorf("/metrics does not count the delivery:\n%s", metricsText)
+	}
 	cli("", "webhook", "remove", "--id", "1")
 	if out, err := kioskoCLI(t, dir, "", "webhook", "remove", "--id", "1"); err == nil || !strings.Contains(err.Error(), "no webhook endpoint") {
 		t.Fatalf("removing twice: %v %s", err, out)
