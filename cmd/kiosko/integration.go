@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/api"
 	"github.com/kiosko/kiosko/internal/embed"
 	"github.com/kiosko/kiosko/internal/entitlement"
@@ -58,6 +59,7 @@ func (m *Main) startIntegration(ctx context.Context, workers context.Context) er
 		if m.Metrics != nil {
 			w.Observe = func(outcome string) { m.Metrics.WebhookDeliveries.WithLabelValues(outcome).Inc() }
 		}
+		w.OnDisable = m.webhookDisabled
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); w.Run(workers, webhookPoll) }()
 	}
@@ -83,6 +85,28 @@ func (m *Main) startDemoSite(addr string) error {
 	m.closers = append(m.closers, srv.Close)
 	m.Log.Info("demo publisher site (uses only embed.js)", "url", url)
 	return nil
+}
+
+// webhookDisabled emails every admin that an endpoint was disabled after
+// a day of failures, in the admin's language.
+func (m *Main) webhookDisabled(ctx context.Context, e *webhook.Endpoint) {
+	dir, ok := m.Store.(webhook.AdminDirectory)
+	if !ok || m.Deps.Mailer == nil {
+		return
+	}
+	admins, err := dir.FindAdmins(ctx)
+	if err != nil {
+		m.Log.Error("webhook disabled: find admins", "err", err)
+		return
+	}
+	cat := m.Deps.Catalog
+	for _, a := range admins {
+		msg := &kiosko.Message{To: a.Email, Subject: cat.T(a.Lang, "integration.webhook_disabled_subject"),
+			Text: cat.T(a.Lang, "integration.webhook_disabled_text", e.ID, e.URL, e.ID)}
+		if err := m.Deps.Mailer.Send(ctx, msg); err != nil {
+			m.Log.Error("webhook disabled: mail an admin", "err", err)
+		}
+	}
 }
 
 // mountIntegration adds the integration's routes outside /api/v1: the
