@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -41,6 +42,7 @@ type Config struct {
 	SMTPUser     string
 	SMTPPassword string
 	MailFrom     string
+	ContactEmail string // where readers write to get a plan or a company subscription
 
 	Reading kiosko.ReadingSettings
 	Meter   kiosko.MeterSettings
@@ -195,6 +197,13 @@ func settings() []setting {
 				return errors.New("must be an email address")
 			}
 			c.MailFrom = v
+			return nil
+		}},
+		{"contact-email", "KIOSKO_CONTACT_EMAIL", "subscriptions@kiosko.localhost", "address readers write to for a plan or a company subscription (plans and business pages)", false, func(c *Config, v string) error {
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+				return errors.New("must be a plain email address (name@example.com)")
+			}
+			c.ContactEmail = v
 			return nil
 		}},
 		{"lease-ttl", "KIOSKO_LEASE_TTL", "90s", "a reading lease lapses this long after the last heartbeat", false, dur(func(c *Config) *time.Duration { return &c.Reading.LeaseTTL }, time.Second)},

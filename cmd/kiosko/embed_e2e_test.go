@@ -40,7 +40,7 @@ func TestEmbedScript(t *testing.T) {
 	if code, _, _ := b.do(req); code != http.StatusNotModified {
 		t.Errorf("a revalidation with the ETag got %d, want 304", code)
 	}
-	version := strings.Trim(etag, `"`)
+	version := strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
 	res, err = http.Get(m.URL() + "/embed/" + version + ".js")
 	if err != nil {
 		t.Fatal(err)

@@ -40,20 +40,26 @@ const webhookPoll = time.Second
 // issuer (making the shared signing key if the database has none) and the
 // webhook delivery worker, which runs until workers ends.
 func (m *Main) startIntegration(ctx context.Context, workers context.Context) error {
-	if keys, ok := m.Store.(entitlement.KeyStore); ok {
-		iss := &entitlement.Issuer{Store: keys, Issuer: m.Config.PublicURL, Now: m.Clock.Now}
-		if err := iss.Init(ctx); err != nil {
-			return err
-		}
-		m.Deps.Entitlements = iss
+	keys, ok := storeAs[entitlement.KeyStore](m.Store)
+	if !ok {
+		return errors.New("integration: the database keeps no entitlement keys")
 	}
+	iss := &entitlement.Issuer{Store: keys, Issuer: m.Config.PublicURL, Now: m.Clock.Now}
+	if err := iss.Init(ctx); err != nil {
+		return err
+	}
+	m.Deps.Entitlements = iss
 	if addr := m.Config.Integration.DemoSiteAddr; addr != "" {
 		if err := m.startDemoSite(addr); err != nil {
 			return err
 		}
 	}
 	m.Deps.WebhookAllowPrivate = m.Config.Integration.WebhookAllowPrivate
-	if hooks, ok := m.Store.(webhook.Store); ok {
+	hooks, ok := storeAs[webhook.Store](m.Store)
+	if !ok {
+		return errors.New("integration: the database keeps no webhooks")
+	}
+	{
 		w := &webhook.Worker{Store: hooks, Logger: m.Log.With("component", "webhooks"),
 			Client: webhook.Guard{AllowPrivate: m.Config.Integration.WebhookAllowPrivate}.Client(15 * time.Second)}
 		if m.Metrics != nil {
@@ -90,7 +96,7 @@ func (m *Main) startDemoSite(addr string) error {
 // webhookDisabled emails every admin that an endpoint was disabled after
 // a day of failures, in the admin's language.
 func (m *Main) webhookDisabled(ctx context.Context, e *webhook.Endpoint) {
-	dir, ok := m.Store.(webhook.AdminDirectory)
+	dir, ok := storeAs[webhook.AdminDirectory](m.Store)
 	if !ok || m.Deps.Mailer == nil {
 		return
 	}

@@ -43,8 +43,14 @@ func errWebhooksUnavailable() error {
 	return kiosko.Errorf(kiosko.ENOTIMPLEMENTED, "error.not_found", "This database keeps no webhooks.")
 }
 
+// webhooks is the database's webhook side, behind the NotifyingStore
+// (which does not carry it) when there is one.
 func (h *Handler) webhooks() (webhook.Store, bool) {
-	s, ok := h.d.Store.(webhook.Store)
+	var st kiosko.Store = h.d.Store
+	if ns, ok := st.(*kiosko.NotifyingStore); ok {
+		st = ns.Store
+	}
+	s, ok := st.(webhook.Store)
 	return s, ok
 }
 

@@ -83,12 +83,24 @@ func (h *Handler) serveScript(fingerprinted bool) http.HandlerFunc {
 		} else {
 			w.Header().Set("Cache-Control", "public, max-age=300")
 		}
-		if r.Header.Get("If-None-Match") == h.etag {
+		if ETagMatch(r.Header.Get("If-None-Match"), h.etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		_, _ = w.Write(h.script)
 	}
+}
+
+// ETagMatch reports whether an If-None-Match header names etag, weakly
+// (a compressed answer carries W/ before the same tag).
+func ETagMatch(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // Script returns the built script (for tests).

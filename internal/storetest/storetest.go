@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Insights", insightsTests},
 		{"AccountData", accountDataTests},
 		{"Members", memberTests},
+		{"ReaderLang", readerTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
