@@ -57,6 +57,9 @@ type AccountDataStore interface {
 	// subscriptions become free. The space the rows took is then
 	// reclaimed so the address is not left in the database files.
 	DeleteAccountData(ctx context.Context, a *Account, failedKeys []string) error
+	// TouchDevices moves each device's last seen forward to At (never
+	// back), in one transaction; unknown devices are skipped.
+	TouchDevices(ctx context.Context, seen []DeviceSeen) error
 }
 
 // AccountDataMail sends the emails of verification, email change and

@@ -166,3 +166,15 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 	}
 	return nil
 }
+
+// TouchDevices moves devices' last seen forward, in one transaction.
+func (db *DB) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, s := range seen {
+			b.Queue(`UPDATE devices SET last_seen = $1 WHERE account_id = $2 AND id = $3 AND last_seen < $1`, nanos(s.At), s.AccountID, s.DeviceID)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return fail("touch devices", err)
+}

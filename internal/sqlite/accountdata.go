@@ -175,3 +175,24 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 	}
 	return nil
 }
+
+// TouchDevices moves devices' last seen forward, in one transaction.
+func (db *DB) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE devices SET last_seen = ? WHERE account_id = ? AND id = ? AND last_seen < ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, s := range seen {
+			if _, err := stmt.ExecContext(ctx, nanos(s.At), s.AccountID, s.DeviceID, nanos(s.At)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("touch devices: %w", err)
+	}
+	return nil
+}

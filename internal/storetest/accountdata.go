@@ -10,6 +10,24 @@ import (
 )
 
 var accountDataTests = []test{
+	{"TouchDevicesOnlyMovesForward", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		a := newAccount(t, s)
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "dev-one", Name: "One", FirstSeen: t0, LastSeen: at(time.Hour)}))
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "dev-two", Name: "Two", FirstSeen: t0, LastSeen: at(time.Hour)}))
+		ok(t, s.TouchDevices(ctx, []kiosko.DeviceSeen{
+			{AccountID: a.ID, DeviceID: "dev-one", At: at(2 * time.Hour)},
+			{AccountID: a.ID, DeviceID: "dev-two", At: at(time.Minute)}, // older: ignored
+			{AccountID: a.ID, DeviceID: "unknown", At: at(2 * time.Hour)},
+		}))
+		one, err := s.FindDevice(ctx, a.ID, "dev-one")
+		ok(t, err)
+		sameTime(t, "one.LastSeen", one.LastSeen, at(2*time.Hour))
+		sameTime(t, "one.FirstSeen", one.FirstSeen, t0)
+		two, err := s.FindDevice(ctx, a.ID, "dev-two")
+		ok(t, err)
+		sameTime(t, "two.LastSeen", two.LastSeen, at(time.Hour))
+	}},
 	{"EmailTokenWorksOnceUntilItExpires", func(t *testing.T, s kiosko.Store) {
 		ctx := t.Context()
 		a := newAccount(t, s)
