@@ -8,6 +8,8 @@ type Store interface {
 	AccountStore
 	SessionStore
 	ArticleStore
+	APIKeyStore
+	ImageStore
 	SubscriptionStore
 	EventStore
 	EventLog
@@ -15,6 +17,8 @@ type Store interface {
 	NewsletterStore
 	InviteStore
 	BillingStore
+	ConsoleStore
+	InsightsStore
 	AccountDataStore // accountdata.go
 	MemberStore      // members.go
 	// Ping checks the database answers (readiness).
