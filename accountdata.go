@@ -91,7 +91,7 @@ type AccountSettings struct {
 
 // DefaultAccountSettings: links last 48 hours; three emails an hour.
 func DefaultAccountSettings() AccountSettings {
-	return AccountSettings{VerifyTTL: 48 * time.Hour, ResendsPerHour: 3, ChangesPerHour: 3, ExportsPerHour: 10}
+	return AccountSettings{VerifyTTL: 48 * time.Hour, ResendsPerHour: 3, ChangesPerHour: 3}
 }
 
 // Accounts is what a reader does with their own account beyond signing in:
