@@ -85,6 +85,14 @@ func TestDeletedAddressIsNotInTheFiles(t *testing.T) {
 	if err := db.AppendEvents(ctx, []kiosko.Event{kiosko.NewEvent(kiosko.EventAccountCreated, a.ID, a.ID, map[string]string{"email": addr}, time.Now())}); err != nil {
 		t.Fatal(err)
 	}
+	// An outgoing webhook's copy of the event names the address too.
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (1, 'https://hooks.example/k', 'whsec_x', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO webhook_messages (endpoint_id, event_id, msg_id, type, body, next_attempt_at, created_at)
+		VALUES (1, 1, 'msg_1', 'account.created', ?, 1, 1)`, `{"type":"account.created","data":{"email":"`+addr+`"}}`); err != nil {
+		t.Fatal(err)
+	}
 	// Enough churn that the address sits in several pages and the log.
 	for i := 0; i < 50; i++ {
 		if err := db.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "device-" + string(rune('a'+i%26)) + "x", Name: addr, FirstSeen: time.Now(), LastSeen: time.Now()}); err != nil {
@@ -115,5 +123,9 @@ func TestDeletedAddressIsNotInTheFiles(t *testing.T) {
 	}
 	if _, err := db.FindAccountByEmail(ctx, "stays@example.org"); err != nil {
 		t.Fatalf("the other account: %v", err)
+	}
+	var body string
+	if err := db.read.QueryRowContext(ctx, `SELECT body FROM webhook_messages`).Scan(&body); err != nil || body != `{"type":"account.created","data":{"email":""}}` {
+		t.Errorf("webhook body after deletion = %q, %v", body, err)
 	}
 }
