@@ -82,3 +82,41 @@ func TestLastSeenMovesWithRequestsInOneBatch(t *testing.T) {
 		t.Errorf("an empty flush wrote: %d batches, %v", store.batches.Load(), err)
 	}
 }
+
+// TestDeviceActivityNotesWhileFlushing: requests keep noting while a
+// flush writes; nothing is lost and the newest time wins (run with -race).
+func TestDeviceActivityNotesWhileFlushing(t *testing.T) {
+	f := newAuth(t)
+	a := &kiosko.Account{Email: "race@example.com", PasswordHash: "x", Role: kiosko.RoleReader, Lang: "es", CreatedAt: f.clock()}
+	if err := f.auth.Store.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	t0 := f.clock()
+	if err := f.auth.Store.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "device-race", FirstSeen: t0, LastSeen: t0}); err != nil {
+		t.Fatal(err)
+	}
+	d := &kiosko.DeviceActivity{Store: f.auth.Store}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; i <= 2000; i++ {
+			d.Note(a.ID, "device-race", t0.Add(time.Duration(i)*time.Second))
+		}
+	}()
+	for i := 0; i < 20; i++ {
+		if err := d.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if err := d.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	dev, err := f.auth.Store.FindDevice(ctx, a.ID, "device-race")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(2000 * time.Second); !dev.LastSeen.Equal(want) {
+		t.Errorf("last seen = %v, want %v", dev.LastSeen, want)
+	}
+}
