@@ -87,6 +87,11 @@ var accountDataTests = []test{
 				t.Errorf("the export holds %q:\n%s", secret, js)
 			}
 		}
+		// events: the one written here, and those the store writes emit
+		// themselves (subscription.created, seat.added, ...).
+		if got := len(data["events"]); got < 1 {
+			t.Errorf("export[events] has %d rows, want at least 1", got)
+		}
 		for table, n := range map[string]int{"accounts": 1, "devices": 1, "sessions": 1, "subscriptions": 1, "seats": 2, "metered_reads": 1,
 			"newsletter_subscribers": 1, "email_tokens": 1, "lease_events": 1, "invitations": 1} {
 			if got := len(data[table]); got != n {
