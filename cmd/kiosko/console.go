@@ -15,6 +15,7 @@ import (
 func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 	m.Console = &console.Console{Store: m.Store, Auth: m.Auth, Reading: m.Reading, Clock: m.Clock, Log: m.Log,
 		Plans:   m.Plans.Current,
+		Delete:  m.deleteAccount, // accounts.go
 		Counted: func(action string) { m.Metrics.AdminActions.WithLabelValues(action).Inc() }}
 	return admin.New(m.Deps, m.Console, site.NotFound)
 }

@@ -225,10 +225,6 @@ func TestConsoleActions(t *testing.T) {
 	if code, _, _ := b.post(path(digital, "reset"), url.Values{"confirm": {"yes"}}); code != http.StatusSeeOther {
 		t.Fatalf("send reset: %d", code)
 	}
-	// Deletion is a hook the accounts work fills; until then it says so.
-	if code, body, _ := b.post(path(digital, "delete"), url.Values{"confirm": {"yes"}}); m.Console.Delete == nil && (code != http.StatusNotImplemented || !strings.Contains(body, "eliminar cuentas")) {
-		t.Fatalf("delete without the hook: %d", code)
-	}
 
 	// Every action is an event carrying the admin.
 	for acct, types := range map[*kiosko.Account][]string{
@@ -252,6 +248,16 @@ func TestConsoleActions(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the timeline lacks %s", want)
 		}
+	}
+	// Deletion goes through the accounts service (docs/accounts.md).
+	if code, _, _ := b.post(path(digital, "delete"), url.Values{"confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", code)
+	}
+	if _, err := m.Store.FindAccountByID(ctx, digital.ID); !kiosko.IsNotFound(err) {
+		t.Fatalf("the deleted account is still there: %v", err)
+	}
+	if evs, err := m.Store.FindEvents(ctx, kiosko.EventFilter{AccountID: digital.ID, Types: []string{kiosko.EventAccountDeleted}}); err != nil || len(evs) != 1 {
+		t.Errorf("account.deleted events: %v, %v", evs, err)
 	}
 }
 

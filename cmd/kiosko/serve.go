@@ -165,7 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
-	m.Deps.Accounts = newAccounts(m) // accounts.go
+	m.Deps.Accounts = newAccounts(m, workers) // accounts.go
 	news, err := newNewsletter(cfg, store, m.Log)
 	if err != nil {
 		return err
