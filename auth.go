@@ -268,6 +268,10 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if err := s.Store.CreateSession(ctx, sess); err != nil {
 		return nil, fmt.Errorf("sign in: session: %w", err)
 	}
+	// For the account's timeline in the console; a sign-in stands without it.
+	if err := s.Store.AppendEvents(ctx, []Event{NewEvent(EventSignedIn, a.ID, a.ID, map[string]string{"device": name, "place": truncate(c.Place, 80)}, now)}); err != nil {
+		s.log().Warn("sign-in event", "account", a.ID, "err", err)
+	}
 	return &SignInResult{Token: token, Session: sess, Account: a, DeviceID: deviceID, DeviceToken: s.IssueDeviceToken(a.ID)}, nil
 }
 
@@ -549,6 +553,36 @@ func (s *Auth) SignOutOthers(ctx context.Context, id *Identity, current string) 
 		return fmt.Errorf("sign out others: %w", err)
 	}
 	s.signedOut(ctx, id.Account.ID, ended, "remote", EventRemoteSignOut)
+	return nil
+}
+
+// SignOutEverywhere ends every session of an account (an admin's action,
+// or the account's deletion): its pages are told at once and its leases
+// freed.
+func (s *Auth) SignOutEverywhere(ctx context.Context, accountID int64, reason string) (int, error) {
+	ended, err := s.Store.DeleteSessionsByAccount(ctx, accountID, 0)
+	s.forgetSessions(accountID)
+	if err != nil {
+		return 0, fmt.Errorf("sign out everywhere: %w", err)
+	}
+	s.signedOut(ctx, accountID, ended, reason, EventRemoteSignOut)
+	return len(ended), nil
+}
+
+// SendPasswordReset emails an account a single-use reset link at once
+// (an admin's action, so without the limits of RequestPasswordReset).
+func (s *Auth) SendPasswordReset(ctx context.Context, a *Account) error {
+	if s.Mail == nil {
+		return Errorf(EUNAVAILABLE, "error.unavailable", "Mail is not configured.")
+	}
+	now := s.now()
+	token := NewToken()
+	if err := s.Store.CreatePasswordReset(ctx, &PasswordReset{TokenHash: HashToken(token), AccountID: a.ID, CreatedAt: now, ExpiresAt: now.Add(s.Settings.ResetTTL)}); err != nil {
+		return fmt.Errorf("password reset: %w", err)
+	}
+	if err := s.Mail.PasswordReset(ctx, a, token); err != nil {
+		return fmt.Errorf("password reset email: %w", err)
+	}
 	return nil
 }
 

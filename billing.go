@@ -97,7 +97,7 @@ type BillingStore interface {
 // invitations, company domains.
 type Billing struct {
 	Store    Store
-	Plans    Plans
+	Plans    PlanSource
 	Provider BillingProvider
 	Clock    Clock
 	Reading  *Reading // lifts sharing warnings and frees leases; may be nil

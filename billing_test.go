@@ -148,7 +148,7 @@ func TestBillingEventsAreIdempotentAndOrdered(t *testing.T) {
 		t.Fatalf("customer = %q, %v", ref, err)
 	}
 	// Editing the plan never changes what the subscriber pays before renewal.
-	e.billing.Plans[kiosko.PlanPremium].PriceCents = 1999
+	e.billing.Plans.(kiosko.Plans)[kiosko.PlanPremium].PriceCents = 1999
 	e.handle(t, state("evt_2", t0.Add(time.Minute), kiosko.StatusActive, false, end1))
 	if got := e.sub(t, "sub_1").PriceCents; got != 1499 {
 		t.Fatalf("price after a plan edit = %d, want 1499", got)

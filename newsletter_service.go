@@ -114,6 +114,9 @@ type Newsletter struct {
 	PublicURL string // base of links in emails, no trailing slash
 	Settings  NewsletterSettings
 	Log       *slog.Logger
+	// OnDelivery, when set, is told each delivery's outcome (DeliverySent,
+	// SubscriberBounced, ...): the server's metrics count them.
+	OnDelivery func(outcome string)
 }
 
 func (n *Newsletter) now() time.Time {
@@ -411,7 +414,7 @@ func (n *Newsletter) issueArticles(ctx context.Context, ed *Edition, i *Issue) (
 		} else if err != nil {
 			return nil, fmt.Errorf("issue: article %s: %w", id, err)
 		}
-		out = append(out, IssueArticle{ID: a.ID, Title: a.Title, Standfirst: a.Standfirst, Author: a.Author,
+		out = append(out, IssueArticle{ID: a.ID, Title: a.Title, Standfirst: a.Standfirst, Author: a.Author(),
 			URL: n.link("/"+url.PathEscape(ed.Code)+"/"+url.PathEscape(a.ID), nil), PublishedAt: a.PublishedAt})
 	}
 	return out, nil

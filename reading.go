@@ -156,11 +156,17 @@ func (r *Reading) seatsChanged() {
 	r.seats.invalidate()
 }
 
+// SeatsChanged forgets this node's cached seats after a subscription or
+// seat changed outside the reading rule (the console's grants); other
+// nodes see the change within SeatCacheTTL.
+func (r *Reading) SeatsChanged() { r.seatsChanged() }
+
 var paywalled = ReadingStatus{Status: ReadingPaywall}
 
-// Claim is a device opening a subscriber article. Free articles need no lease.
+// Claim is a device opening a subscriber article. Open and free articles
+// need no lease.
 func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
-	if a.Access == AccessFree {
+	if !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
 	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
@@ -212,7 +218,7 @@ func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (Readin
 // once, the other device is told, and a contested takeover counts towards
 // the sharing warning.
 func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
-	if a != nil && a.Access == AccessFree {
+	if a != nil && !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
 	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)

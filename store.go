@@ -8,6 +8,8 @@ type Store interface {
 	AccountStore
 	SessionStore
 	ArticleStore
+	APIKeyStore
+	ImageStore
 	SubscriptionStore
 	EventStore
 	EventLog
@@ -15,6 +17,8 @@ type Store interface {
 	NewsletterStore
 	InviteStore
 	BillingStore
+	ConsoleStore
+	InsightsStore
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

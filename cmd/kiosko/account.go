@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -39,7 +40,12 @@ func openCLI(ctx context.Context, cfg *Config) (*cli, error) {
 	if err != nil {
 		return nil, err
 	}
-	plans, err := loadPlans(cfg, false)
+	catalog, err := planCatalog(ctx, cfg, store, time.Now().UTC(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	plans, err := catalog.Current(ctx)
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -34,6 +34,8 @@ type Config struct {
 	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
 	TrustedProxies []netip.Prefix
 	LogLevel       string
+	LogFormat      string // text or json (observe.go)
+	MetricsToken   string // when set, /metrics needs it as a Bearer token
 
 	SMTPAddr     string
 	SMTPUser     string
@@ -53,6 +55,8 @@ type Config struct {
 	StripeKey           string // empty: the manual provider (no online payment)
 	StripeWebhookSecret string
 	StripeAPIURL        string // empty: Stripe itself; tests point it at stripe-mock
+
+	Integration IntegrationConfig // publisher integration: webhooks, entitlements, embed.js (integration.go)
 }
 
 // setting declares one option.
@@ -175,6 +179,7 @@ func settings() []setting {
 			}
 			return errors.New("must be debug, info, warn or error")
 		}},
+		observeSettings()[0], observeSettings()[1],
 		{"smtp-addr", "KIOSKO_SMTP_ADDR", "", "SMTP server host:port; empty: emails are written as .eml files under mail/ in the data directory", false, func(c *Config, v string) error {
 			if v != "" {
 				if _, _, err := net.SplitHostPort(v); err != nil {
@@ -249,6 +254,7 @@ func settings() []setting {
 			c.StripeAPIURL = strings.TrimRight(v, "/")
 			return nil
 		}},
+		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}
 }
 

@@ -30,7 +30,12 @@ Usage:
   kiosko newsletter send --edition E                  send this week's issue to whoever lacks it
   kiosko simulate --traces FILE.jsonl                 replay reading traces through the reading rule
   kiosko migrate-data --from sqlite:PATH --to postgres://...   copy a whole installation
+  kiosko apikey create --name N --scopes S,...       a key for a server (newsroom, webhooks, admin)
+  kiosko apikey list | revoke ID                     the keys, or end one
   kiosko bench [--duration 10s] [--connections 64]    measure the reading check (BENCHMARKS.md)
+  kiosko webhook add --url U [--events t,...]         send events to U (prints the whsec_ secret last)
+  kiosko webhook list | remove --id N                 the webhook endpoints, with what waits for each
+  kiosko entitlement rotate                           a new entitlement signing key, rolled over without downtime
 
 Every command takes --data and the database settings (KIOSKO_DATA,
 KIOSKO_DATABASE_URL); "kiosko serve --help" lists every setting.
@@ -74,6 +79,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrateDataCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, rest, stdout, stderr)
+	case "apikey":
+		return apikeyCommand(ctx, rest, stdout, stderr)
+	case "webhook":
+		return webhookCommand(ctx, rest, stdout, stderr)
+	case "entitlement":
+		return entitlementCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -19,9 +19,9 @@ func TestListArticles(t *testing.T) {
 		n       int
 		edition string
 	}{
-		{"every edition", "", http.StatusOK, 20, ""},
-		{"Spanish edition", "?edition=es", http.StatusOK, 10, "es"},
-		{"English edition", "?edition=us", http.StatusOK, 10, "us"},
+		{"every edition", "", http.StatusOK, 36, ""}, // the demo: 18 articles per edition
+		{"Spanish edition", "?edition=es", http.StatusOK, 18, "es"},
+		{"English edition", "?edition=us", http.StatusOK, 18, "us"},
 		{"unknown edition", "?edition=xx", http.StatusNotFound, 0, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,7 +50,9 @@ func TestListArticles(t *testing.T) {
 				if tc.edition != "" && a["edition"] != tc.edition {
 					t.Errorf("article %v of edition %v", a["id"], a["edition"])
 				}
-				if acc := a["access"]; acc != kiosko.AccessFree && acc != kiosko.AccessSubscriber {
+				// "open" (DESIGN.md, Paywall) joins "free" and "subscriber";
+				// the demo has one open story per edition.
+				if acc, _ := a["access"].(string); !kiosko.ValidAccess(acc) {
 					t.Errorf("access %v", acc)
 				}
 				at, err := time.Parse(time.RFC3339, a["published_at"].(string))

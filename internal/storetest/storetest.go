@@ -34,6 +34,12 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Store", storeTests},
 		{"InviteAndBilling", inviteTests},
 		{"Newsletter", newsletterTests},
+		{"Newsroom", newsroomTests},
+		{"APIKey", apiKeyTests},
+		{"Image", imageTests},
+		{"Webhook", webhookTests},
+		{"Console", consoleTests},
+		{"Insights", insightsTests},
 		{"ReaderLang", readerTests},
 	}
 	for _, g := range groups {

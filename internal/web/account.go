@@ -266,7 +266,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id *kiosk
 // planName is a plan's name in lang, or its code when the plan is gone
 // from the catalogue.
 func (s *Server) planName(code, lang string) string {
-	if p, ok := s.d.Plans[code]; ok {
+	if p, err := s.d.Plans.Find(code); err == nil {
 		return p.Name(lang)
 	}
 	return code

@@ -61,7 +61,7 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	arts, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, Limit: frontPageSize})
+	arts, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: frontPageSize})
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("front page: %w", err))
 		return

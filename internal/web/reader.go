@@ -240,7 +240,7 @@ func pluralOrPlain(forms map[string]string, text string) map[string]string {
 // plansInOrder is the order a reader compares plans in: the free account,
 // then the plans for one household from the cheapest, then the plans sold
 // by the seat (companies), whatever their price per seat.
-func plansInOrder(ps kiosko.Plans) []*kiosko.Plan {
+func plansInOrder(ps kiosko.PlanSource) []*kiosko.Plan {
 	out := ps.Sorted()
 	sort.SliceStable(out, func(i, j int) bool {
 		ri, rj := planRank(out[i]), planRank(out[j])

@@ -219,8 +219,9 @@ func (e *env) addFreeArticles(edition string, n int) []*kiosko.Article {
 	var out []*kiosko.Article
 	for i := range n {
 		a := &kiosko.Article{ID: fmt.Sprintf("%s-extra-%02d", edition, i), Edition: edition, Title: fmt.Sprintf("Extra story %d", i),
-			Standfirst: "More news.", Author: "Test Desk", Body: []string{fmt.Sprintf("Body paragraph of extra story %d.", i)},
-			Access: kiosko.AccessFree, PublishedAt: testNow.Add(-time.Duration(i+20) * time.Hour)}
+			Standfirst: "More news.", Authors: []string{"Test Desk"},
+			BodyHTML: fmt.Sprintf("<p>Body paragraph of extra story %d.</p>\n", i),
+			Access:   kiosko.AccessFree, PublishedAt: testNow.Add(-time.Duration(i+20) * time.Hour)}
 		if err := e.store.CreateArticle(context.Background(), a); err != nil {
 			e.t.Fatal(err)
 		}
