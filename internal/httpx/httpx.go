@@ -28,7 +28,7 @@ type Deps struct {
 	Reading         *kiosko.Reading
 	Hub             kiosko.Hub
 	Plans           kiosko.PlanSource // the plans table (kiosko.PlanCatalog); a fixed map in tests
-	Billing         *kiosko.Billing // plans sold online or by hand, seats, invitations; may be nil
+	Billing         *kiosko.Billing   // plans sold online or by hand, seats, invitations; may be nil
 	Catalog         *i18n.Catalog
 	Clock           kiosko.Clock
 	Meter           kiosko.MeterSettings
