@@ -321,3 +321,18 @@ func (p *Page) OGLocale() string {
 	}
 	return "es_ES"
 }
+
+// BusinessView tells the business page who is reading it.
+type BusinessView struct {
+	Admin  bool // pays for a company subscription: manage its seats
+	Member bool // holds a seat of one: more accounts come from its admin
+}
+
+func (s *Server) businessView(r *http.Request) *BusinessView {
+	code, mine := s.currentPlan(r)
+	pl, err := s.d.Plans.Find(code)
+	if err != nil || !pl.SeatsPerUnit {
+		return &BusinessView{}
+	}
+	return &BusinessView{Admin: mine, Member: !mine}
+}

@@ -229,3 +229,23 @@ func TestInvitationInTheOwnersEdition(t *testing.T) {
 		t.Errorf("invitation subject %q is not in the edition the owner reads", msg.Subject)
 	}
 }
+
+// TestBusinessPageForCompanies: the business page speaks to a company's
+// admin and members, not only to buyers.
+func TestBusinessPageForCompanies(t *testing.T) {
+	e := newBillingEnv(t, billing.Manual{})
+	admin := e.browser("en")
+	admin.signIn("business@kiosko.test", demo.Password)
+	if p := admin.get("/business"); !p.has(`id="business-yours"`) || !p.has(`href="/billing#seats"`) {
+		t.Errorf("the business admin is not shown their subscription: %s", text(p.body))
+	}
+	for _, email := range []string{"digital@kiosko.test", ""} {
+		b := e.browser("en")
+		if email != "" {
+			b.signIn(email, demo.Password)
+		}
+		if p := b.get("/business"); p.has(`id="business-yours"`) || p.has(`id="business-member"`) {
+			t.Errorf("%q is told about a company subscription", email)
+		}
+	}
+}
