@@ -11,6 +11,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -208,7 +209,7 @@ func timeOfDay(lang string, t time.Time) string {
 	if lang == kiosko.LangEnglish {
 		return t.Format("3:04 PM")
 	}
-	return t.Format("15:04")
+	return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute()) // "1:05", "21:22", as Intl writes them
 }
 
 // PluralForms returns the CLDR forms of a plural message, for the script
