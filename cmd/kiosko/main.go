@@ -21,6 +21,9 @@ Usage:
   kiosko migrate [--data DIR]                         apply database migrations and exit
   kiosko account create --email E --plan P            password read from standard input
   kiosko account grant --email E --plan P [--seats N] give an account a plan (manual provider)
+  kiosko account delete --email E                     erase an account and its data (docs/accounts.md)
+  kiosko members import [--format kiosko|ghost] FILE.csv   bring members in (Ghost's members CSV too)
+  kiosko members export [--format kiosko|ghost]      write every member as CSV to standard output
   kiosko account revoke --email E                     end an account's manual subscription
   kiosko account role --email E --role R              reader, editor or admin
   kiosko seat add --owner E --email F                 put account F on a free seat of E's plan
@@ -73,6 +76,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return warningCommand(ctx, rest, stdout, stderr)
 	case "newsletter":
 		return newsletterCommand(ctx, rest, stdout, stderr)
+	case "members":
+		return membersCommand(ctx, rest, stdin, stdout, stderr) // members.go
 	case "simulate":
 		return simulateCommand(ctx, rest, stdout, stderr)
 	case "migrate-data":

@@ -155,6 +155,7 @@ func (m *Main) Run(ctx context.Context) error {
 	mailer = mailLog{Mailer: mailer, store: store, clock: m.Clock}
 	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
 		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log, Judge: password.Judge{}, DeviceKey: deviceKey(secret)}
+	m.startChanges(workers) // changes.go
 	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
@@ -164,6 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
+	m.Deps.Accounts = newAccounts(m) // accounts.go
 	news, err := newNewsletter(cfg, store, m.Log)
 	if err != nil {
 		return err
@@ -311,8 +313,8 @@ func (m *Main) Close() error {
 	return err
 }
 
-// openStore opens the database the configuration names.
-func openStore(ctx context.Context, cfg *Config) (kiosko.Store, error) {
+// openDatabase opens the database the configuration names.
+func openDatabase(ctx context.Context, cfg *Config) (kiosko.Store, error) {
 	switch {
 	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
 		return openPostgres(ctx, cfg.DatabaseURL)

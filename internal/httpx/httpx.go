@@ -37,13 +37,14 @@ type Deps struct {
 	Newsletter      *kiosko.Newsletter  // nil: newsletter routes answer 404
 	Newsroom        *kiosko.Newsroom    // nil: the newsroom's routes answer 404
 	PublicURL       string              // base of links in emails, no trailing slash
-	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Secret          []byte              // HMAC key: meter cookie and other signed values
 	SecureCookies   bool                // serve over TLS: Secure and __Host- cookies
 	TrustProxy      bool                // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
 	TrustedProxies  []netip.Prefix      // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
 	HSTS            bool                // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
 	Entitlements    *entitlement.Issuer // signs the entitlement of reading answers; nil: none
+	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
+	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Log             *slog.Logger
 }
 

@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Webhook", webhookTests},
 		{"Console", consoleTests},
 		{"Insights", insightsTests},
+		{"AccountData", accountDataTests},
+		{"Members", memberTests},
 		{"ReaderLang", readerTests},
 	}
 	for _, g := range groups {

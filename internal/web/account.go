@@ -74,6 +74,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.formPage(w, r, "signup", "web.signup.title", f, err)
 		return
 	}
+	s.afterSignUp(r, a) // accounts.go: the verification link
 	res, err := s.d.Auth.StartSession(r.Context(), a, s.d.Client(r, s.d.EnsureDevice(w, r), place(r)))
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("sign up: %w", err))
