@@ -62,3 +62,13 @@ func (m *Main) startChanges(workers context.Context) {
 	}
 	m.Auth.Changes, m.Reading.Changes = feed, feed
 }
+
+// storeAs finds an optional capability (webhooks, entitlement keys) of the
+// database behind a NotifyingStore, which the wrapper itself does not carry.
+func storeAs[T any](s kiosko.Store) (T, bool) {
+	if ns, ok := s.(*kiosko.NotifyingStore); ok {
+		s = ns.Store
+	}
+	t, ok := s.(T)
+	return t, ok
+}

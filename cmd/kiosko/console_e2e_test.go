@@ -144,7 +144,9 @@ func TestConsoleActions(t *testing.T) {
 	digital, _ := m.Store.FindAccountByEmail(ctx, "digital@kiosko.test")
 	b := newBrowser(t, m)
 	b.signIn("admin@kiosko.test", demo.Password)
-	path := func(a *kiosko.Account, action string) string { return fmt.Sprintf("/admin/accounts/%d/%s", a.ID, action) }
+	path := func(a *kiosko.Account, action string) string {
+		return fmt.Sprintf("/admin/accounts/%d/%s", a.ID, action)
+	}
 
 	// Granting asks first.
 	code, body, _ := b.post(path(free, "grant"), url.Values{"plan": {"business"}, "seats": {"7"}})

@@ -29,7 +29,7 @@ func entitlementCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer c.store.Close()
-	keys, ok := c.store.(entitlement.KeyStore)
+	keys, ok := storeAs[entitlement.KeyStore](c.store)
 	if !ok {
 		return errors.New("this database keeps no signing keys")
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -27,14 +28,22 @@ const webhookPoll = time.Second
 // issuer (making the shared signing key if the database has none) and the
 // webhook delivery worker, which runs until workers ends.
 func (m *Main) startIntegration(ctx context.Context, workers context.Context) error {
-	if keys, ok := m.Store.(entitlement.KeyStore); ok {
+	keys, ok := storeAs[entitlement.KeyStore](m.Store)
+	if !ok {
+		return errors.New("integration: the database keeps no entitlement keys")
+	}
+	{
 		iss := &entitlement.Issuer{Store: keys, Issuer: m.Config.PublicURL, Now: m.Clock.Now}
 		if err := iss.Init(ctx); err != nil {
 			return err
 		}
 		m.Deps.Entitlements = iss
 	}
-	if hooks, ok := m.Store.(webhook.Store); ok {
+	hooks, ok := storeAs[webhook.Store](m.Store)
+	if !ok {
+		return errors.New("integration: the database keeps no webhooks")
+	}
+	{
 		w := &webhook.Worker{Store: hooks, Logger: m.Log.With("component", "webhooks"),
 			Client: webhook.Guard{AllowPrivate: m.Config.Integration.WebhookAllowPrivate}.Client(15 * time.Second)}
 		m.wg.Add(1)

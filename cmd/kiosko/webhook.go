@@ -43,7 +43,7 @@ func webhookCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer c.store.Close()
-	hooks, ok := c.store.(webhook.Store)
+	hooks, ok := storeAs[webhook.Store](c.store)
 	if !ok {
 		return errors.New("this database keeps no webhooks")
 	}

@@ -72,7 +72,7 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 	}
 
 	// The delivery is recorded as delivered, once.
-	hooks := m.Store.(webhook.Store)
+	hooks, _ := storeAs[webhook.Store](m.Store)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		ms, err := hooks.FindWebhookMessages(t.Context(), 1)
 		if err != nil {

@@ -69,8 +69,13 @@ var accountDataTests = []test{
 				t.Errorf("the export holds %q:\n%s", secret, js)
 			}
 		}
+		// events: the one written here, and those the store writes emit
+		// themselves (subscription.created, seat.added, ...).
+		if got := len(data["events"]); got < 1 {
+			t.Errorf("export[events] has %d rows, want at least 1", got)
+		}
 		for table, n := range map[string]int{"accounts": 1, "devices": 1, "sessions": 1, "subscriptions": 1, "seats": 2, "metered_reads": 1,
-			"events": 1, "newsletter_subscribers": 1, "email_tokens": 1, "lease_events": 1, "invitations": 1} {
+			"newsletter_subscribers": 1, "email_tokens": 1, "lease_events": 1, "invitations": 1} {
 			if got := len(data[table]); got != n {
 				t.Errorf("export[%s] has %d rows, want %d", table, got, n)
 			}
@@ -111,7 +116,7 @@ var accountDataTests = []test{
 		}
 		evs, err := s.FindEvents(ctx, kiosko.EventFilter{AccountID: a.ID})
 		ok(t, err)
-		if len(evs) != 2 || evs[1].Type != kiosko.EventAccountDeleted {
+		if len(evs) < 2 || evs[len(evs)-1].Type != kiosko.EventAccountDeleted {
 			t.Fatalf("events after deletion = %+v, want the anonymous one and account.deleted", evs)
 		}
 		if n, err := s.CountFailedSignIns(ctx, "signin:email:"+a.Email, time.Time{}); err != nil || n != 0 {
