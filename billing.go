@@ -97,7 +97,7 @@ type BillingStore interface {
 // invitations, company domains.
 type Billing struct {
 	Store    Store
-	Plans    Plans
+	Plans    PlanSource
 	Provider BillingProvider
 	Clock    Clock
 	Reading  *Reading // lifts sharing warnings and frees leases; may be nil
@@ -181,6 +181,9 @@ func (b *Billing) Checkout(ctx context.Context, a *Account, planCode string, sea
 	}
 	if !b.Online() {
 		return "", errPaymentNotConfigured
+	}
+	if err := RequireVerified(a); err != nil { // accountdata.go
+		return "", err
 	}
 	customer, err := b.Store.FindBillingCustomer(ctx, a.ID, b.Provider.Name())
 	if err != nil && !IsNotFound(err) {

@@ -148,7 +148,7 @@ func TestBillingEventsAreIdempotentAndOrdered(t *testing.T) {
 		t.Fatalf("customer = %q, %v", ref, err)
 	}
 	// Editing the plan never changes what the subscriber pays before renewal.
-	e.billing.Plans[kiosko.PlanPremium].PriceCents = 1999
+	e.billing.Plans.(kiosko.Plans)[kiosko.PlanPremium].PriceCents = 1999
 	e.handle(t, state("evt_2", t0.Add(time.Minute), kiosko.StatusActive, false, end1))
 	if got := e.sub(t, "sub_1").PriceCents; got != 1499 {
 		t.Fatalf("price after a plan edit = %d, want 1499", got)
@@ -208,6 +208,11 @@ func TestBillingCheckoutValidates(t *testing.T) {
 		_, err := e.billing.Checkout(ctx, ana, tc.plan, tc.seats, "http://x/ok", "http://x/no", "es")
 		wantErrKey(t, err, tc.key)
 	}
+	// Only a verified address may pay (accountdata.go).
+	_, err := e.billing.Checkout(ctx, ana, kiosko.PlanBusiness, 10, "http://x/ok", "http://x/no", "es")
+	wantErrKey(t, err, "accounts.error.verify_to_pay")
+	verified := time.Now()
+	ana.EmailVerifiedAt = &verified
 	url, err := e.billing.Checkout(ctx, ana, kiosko.PlanBusiness, 10, "http://x/ok", "http://x/no", "es")
 	if err != nil || url != "https://pay.test/business" {
 		t.Fatalf("Checkout = %q, %v", url, err)

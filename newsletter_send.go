@@ -177,6 +177,8 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 				outcome, err := n.deliver(run, ed, issue, arts, j.d, rec)
 				if err != nil {
 					setFatal(err)
+				} else if n.OnDelivery != nil {
+					n.OnDelivery(outcome)
 				}
 				report(func() {
 					switch outcome {

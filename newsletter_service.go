@@ -114,6 +114,9 @@ type Newsletter struct {
 	PublicURL string // base of links in emails, no trailing slash
 	Settings  NewsletterSettings
 	Log       *slog.Logger
+	// OnDelivery, when set, is told each delivery's outcome (DeliverySent,
+	// SubscriberBounced, ...): the server's metrics count them.
+	OnDelivery func(outcome string)
 }
 
 func (n *Newsletter) now() time.Time {

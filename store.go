@@ -17,6 +17,10 @@ type Store interface {
 	NewsletterStore
 	InviteStore
 	BillingStore
+	ConsoleStore
+	InsightsStore
+	AccountDataStore // accountdata.go
+	MemberStore      // members.go
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -39,7 +40,12 @@ func openCLI(ctx context.Context, cfg *Config) (*cli, error) {
 	if err != nil {
 		return nil, err
 	}
-	plans, err := loadPlans(cfg, false)
+	catalog, err := planCatalog(ctx, cfg, store, time.Now().UTC(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	plans, err := catalog.Current(ctx)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -60,7 +66,10 @@ func (c *cli) account(ctx context.Context, email string) (*kiosko.Account, error
 }
 
 func accountCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	verb, rest, err := subcommand("account", args, "create", "grant", "revoke", "role")
+	if len(args) > 0 && args[0] == "delete" {
+		return accountDeleteCommand(ctx, args[1:], stdout, stderr) // accounts.go
+	}
+	verb, rest, err := subcommand("account", args, "create", "grant", "revoke", "role", "delete")
 	if err != nil {
 		return err
 	}

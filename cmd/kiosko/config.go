@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -33,11 +34,14 @@ type Config struct {
 	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
 	TrustedProxies []netip.Prefix
 	LogLevel       string
+	LogFormat      string // text or json (observe.go)
+	MetricsToken   string // when set, /metrics needs it as a Bearer token
 
 	SMTPAddr     string
 	SMTPUser     string
 	SMTPPassword string
 	MailFrom     string
+	ContactEmail string // where readers write to get a plan or a company subscription
 
 	Reading kiosko.ReadingSettings
 	Meter   kiosko.MeterSettings
@@ -51,6 +55,8 @@ type Config struct {
 	StripeKey           string // empty: the manual provider (no online payment)
 	StripeWebhookSecret string
 	StripeAPIURL        string // empty: Stripe itself; tests point it at stripe-mock
+
+	Integration IntegrationConfig // publisher integration: webhooks, entitlements, embed.js (integration.go)
 }
 
 // setting declares one option.
@@ -173,6 +179,7 @@ func settings() []setting {
 			}
 			return errors.New("must be debug, info, warn or error")
 		}},
+		observeSettings()[0], observeSettings()[1],
 		{"smtp-addr", "KIOSKO_SMTP_ADDR", "", "SMTP server host:port; empty: emails are written as .eml files under mail/ in the data directory", false, func(c *Config, v string) error {
 			if v != "" {
 				if _, _, err := net.SplitHostPort(v); err != nil {
@@ -189,6 +196,13 @@ func settings() []setting {
 				return errors.New("must be an email address")
 			}
 			c.MailFrom = v
+			return nil
+		}},
+		{"contact-email", "KIOSKO_CONTACT_EMAIL", "subscriptions@kiosko.localhost", "address readers write to for a plan or a company subscription (plans and business pages)", false, func(c *Config, v string) error {
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+				return errors.New("must be a plain email address (name@example.com)")
+			}
+			c.ContactEmail = v
 			return nil
 		}},
 		{"lease-ttl", "KIOSKO_LEASE_TTL", "90s", "a reading lease lapses this long after the last heartbeat", false, dur(func(c *Config) *time.Duration { return &c.Reading.LeaseTTL }, time.Second)},
@@ -240,6 +254,7 @@ func settings() []setting {
 			c.StripeAPIURL = strings.TrimRight(v, "/")
 			return nil
 		}},
+		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}
 }
 

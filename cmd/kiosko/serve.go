@@ -21,12 +21,14 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/console"
 	"github.com/kiosko/kiosko/internal/api"
 	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/httpx"
 	"github.com/kiosko/kiosko/internal/i18n"
 	"github.com/kiosko/kiosko/internal/inmem"
 	"github.com/kiosko/kiosko/internal/mail"
+	"github.com/kiosko/kiosko/internal/metrics"
 	"github.com/kiosko/kiosko/internal/password"
 	kredis "github.com/kiosko/kiosko/internal/redis"
 	"github.com/kiosko/kiosko/internal/sqlite"
@@ -54,6 +56,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	var lvl slog.Level
 	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
+	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl}))
 }
 
@@ -75,6 +80,9 @@ type Main struct {
 	Auth    *kiosko.Auth
 	Reading *kiosko.Reading
 	Deps    *httpx.Deps
+	Metrics *metrics.Metrics // observe.go
+	Console *console.Console // console.go
+	Plans   *kiosko.PlanCatalog
 
 	redis   goredis.UniversalClient
 	ln      net.Listener
@@ -117,14 +125,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Store = store
 	m.closers = append(m.closers, store.Close)
 
-	plans, err := loadPlans(cfg, true)
+	plans, err := planCatalog(ctx, cfg, store, m.Clock.Now(), m.Log)
 	if err != nil {
 		return err
 	}
-	// The registered meter is a setting of its own; the free plan follows it.
-	if free := plans[kiosko.PlanFree]; free != nil {
-		free.Meter = cfg.Meter.Registered
-	}
+	m.Plans = plans
 	if err := seed(ctx, cfg, store, m.Hasher, m.Clock.Now(), m.Log); err != nil {
 		return err
 	}
@@ -139,23 +144,28 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	metrics := &kiosko.ReadingMetrics{}
-	m.events = kiosko.NewEventWriter(store, 65536, m.Log, &metrics.EventsDropped)
-	m.Reading = &kiosko.Reading{Store: store, Leases: m.Leases, Hub: m.Hub, Clock: m.Clock, Settings: cfg.Reading, Events: m.events, Metrics: metrics, Log: m.Log}
+	rm := &kiosko.ReadingMetrics{}
+	m.observe(rm)
+	m.events = kiosko.NewEventWriter(store, 65536, m.Log, &rm.EventsDropped)
+	m.Reading = &kiosko.Reading{Store: store, Leases: m.Leases, Hub: m.Hub, Clock: m.Clock, Settings: cfg.Reading, Events: m.events, Metrics: rm, Log: m.Log}
 	if err := m.Reading.Restore(ctx); err != nil {
 		return err
 	}
-	mailer := mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Dir: mailDir(cfg), Log: m.Log})
+	var mailer kiosko.Mailer = mail.New(mail.Config{Addr: cfg.SMTPAddr, User: cfg.SMTPUser, Password: cfg.SMTPPassword, From: cfg.MailFrom, Dir: mailDir(cfg), Log: m.Log})
+	mailer = mailLog{Mailer: mailer, store: store, clock: m.Clock}
 	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
 		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log, Judge: password.Judge{}, DeviceKey: deviceKey(secret)}
+	m.startChanges(workers) // changes.go
 	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
+	m.Deps.ContactEmail = cfg.ContactEmail
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
+	m.Deps.Accounts = newAccounts(m) // accounts.go
 	news, err := newNewsletter(cfg, store, m.Log)
 	if err != nil {
 		return err
@@ -163,6 +173,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.closers = append(m.closers, func() error { news.Bulk.Close(); return nil })
 	m.Deps.Newsletter = news
 	m.startNewsroom(workers)
+	news.OnDelivery = m.Metrics.CountNewsletter
 	sched, err := newsletterScheduler(cfg, news, m.Log)
 	if err != nil {
 		return err
@@ -176,6 +187,9 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if err := m.startIntegration(ctx, workers); err != nil {
+		return err
+	}
 	site, err := web.New(m.Deps)
 	if err != nil {
 		return err
@@ -188,14 +202,22 @@ func (m *Main) Run(ctx context.Context) error {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	mux.HandleFunc("GET /metrics", m.metrics)
+	m.mountIntegration(mux)
+	mux.Handle("GET /metrics", m.Metrics.Handler(cfg.MetricsToken))
+	consoleSite, err := m.startConsole(site)
+	if err != nil {
+		return err
+	}
+	mux.Handle("/admin/", consoleSite)
 	mux.Handle("/", site)
 	if err := m.mountNewsroom(mux, site); err != nil {
 		return err
 	}
 	csrf := http.NewCrossOriginProtection()
-	handler := httpx.SecurityHeaders(csrf.Handler(mux))
+	handler := httpx.SecurityHeaders(csrf.Handler(metrics.Routes(mux)))
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
+	handler = httpx.Compress(handler) // gzip for pages, CSS, JS and JSON; never event streams
+	handler = m.Metrics.Observe(m.Log, m.Deps.ClientIP, handler)
 
 	// Requests carry a context that ends when shutdown starts, so open
 	// event streams close and Shutdown does not wait for them.
@@ -249,6 +271,7 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err := m.Store.Ping(ctx); err != nil {
 		checks["database"] = "unreachable"
+		m.Metrics.DatabaseErrors.Inc()
 		status = http.StatusServiceUnavailable
 		m.Log.Warn("readiness: database", "err", err)
 	}
@@ -290,8 +313,8 @@ func (m *Main) Close() error {
 	return err
 }
 
-// openStore opens the database the configuration names.
-func openStore(ctx context.Context, cfg *Config) (kiosko.Store, error) {
+// openDatabase opens the database the configuration names.
+func openDatabase(ctx context.Context, cfg *Config) (kiosko.Store, error) {
 	switch {
 	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
 		return openPostgres(ctx, cfg.DatabaseURL)

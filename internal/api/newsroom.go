@@ -321,7 +321,7 @@ func (h *Handler) anonymousMeter() int {
 }
 
 func (h *Handler) registeredMeter() int {
-	if p, ok := h.d.Plans[kiosko.PlanFree]; ok && p.Meter > 0 {
+	if p, err := h.d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
 		return p.Meter
 	}
 	if n := h.d.Meter.Registered; n > 0 {

@@ -1,7 +1,8 @@
 // Package demo holds the demo publication of El Kiosko / The Kiosko, a
-// fictional newspaper: two editions (es, us) with ten articles each, and one
-// account per plan and role, so a fresh installation has something to read,
-// sell and share the moment it starts.
+// fictional newspaper: two editions (es, us) with eighteen articles each
+// (twelve free, enough to run the anonymous meter out, and six for
+// subscribers), and one account per plan and role, so a fresh installation
+// has something to read, sell and share the moment it starts.
 //
 // The articles live in embedded JSON files (articles/*.json), one per edition,
 // with their age relative to the seeding time rather than a fixed date, so the

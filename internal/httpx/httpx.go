@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/entitlement"
 	"github.com/kiosko/kiosko/internal/i18n"
 )
 
@@ -26,21 +27,24 @@ type Deps struct {
 	Auth            *kiosko.Auth
 	Reading         *kiosko.Reading
 	Hub             kiosko.Hub
-	Plans           kiosko.Plans
-	Billing         *kiosko.Billing // plans sold online or by hand, seats, invitations; may be nil
+	Plans           kiosko.PlanSource // the plans table (kiosko.PlanCatalog); a fixed map in tests
+	Billing         *kiosko.Billing   // plans sold online or by hand, seats, invitations; may be nil
 	Catalog         *i18n.Catalog
 	Clock           kiosko.Clock
 	Meter           kiosko.MeterSettings
 	ReadingSettings kiosko.ReadingSettings
 	Mailer          kiosko.Mailer
-	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
-	Newsroom        *kiosko.Newsroom   // nil: the newsroom's routes answer 404
-	PublicURL       string             // base of links in emails, no trailing slash
-	Secret          []byte             // HMAC key: meter cookie and other signed values
-	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
-	TrustProxy      bool               // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
-	TrustedProxies  []netip.Prefix     // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
-	HSTS            bool               // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
+	Newsletter      *kiosko.Newsletter  // nil: newsletter routes answer 404
+	Newsroom        *kiosko.Newsroom    // nil: the newsroom's routes answer 404
+	PublicURL       string              // base of links in emails, no trailing slash
+	Secret          []byte              // HMAC key: meter cookie and other signed values
+	SecureCookies   bool                // serve over TLS: Secure and __Host- cookies
+	TrustProxy      bool                // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
+	TrustedProxies  []netip.Prefix      // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	HSTS            bool                // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
+	Entitlements    *entitlement.Issuer // signs the entitlement of reading answers; nil: none
+	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
+	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Log             *slog.Logger
 }
 

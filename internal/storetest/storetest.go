@@ -38,6 +38,12 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"APIKey", apiKeyTests},
 		{"Image", imageTests},
 		{"EditionData", editionDataTests},
+		{"Webhook", webhookTests},
+		{"Console", consoleTests},
+		{"Insights", insightsTests},
+		{"AccountData", accountDataTests},
+		{"Members", memberTests},
+		{"ReaderLang", readerTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -65,6 +65,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.NewPage(r, ed.Lang)
+	s.rememberLang(w, r, ed.Lang)
 	p.Edition, p.Title = ed, a.Title
 	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
 	p.Data = v
@@ -219,7 +220,7 @@ func (s *Server) anonymousMeter() int {
 
 // registeredMeter is the free plan's meter, else the configured one.
 func (s *Server) registeredMeter() int {
-	if p, ok := s.d.Plans[kiosko.PlanFree]; ok && p.Meter > 0 {
+	if p, err := s.d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
 		return p.Meter
 	}
 	if n := s.d.Meter.Registered; n > 0 {
@@ -271,8 +272,9 @@ func usedUp(limit int) []string {
 }
 
 // jsonLD is the page's schema.org NewsArticle. Every article is behind the
-// meter or the subscription, so search engines are told the body
-// (.paywalled) is not free to read.
+// meter or the subscription, so search engines are told the part of the
+// page that holds the body or the wall (.paywalled, on every article page
+// whatever the reader may see) is not free to read.
 func (s *Server) jsonLD(p *Page, v *ArticleView) map[string]any {
 	a := v.Article
 	ld := map[string]any{

@@ -41,7 +41,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, fmt.Errorf("home: %w", err))
 		return
 	}
-	redirect(w, r, "/"+editionForLang(s.d.Lang(r, ""), eds)+"/")
+	redirect(w, r, "/"+editionForLang(s.pageLang(r, eds), eds)+"/")
 }
 
 // FrontView is the data of a front page.
@@ -78,6 +78,7 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 		v.Top, v.Rest = rest[:n], rest[n:]
 	}
 	p := s.NewPage(r, ed.Lang)
+	s.rememberLang(w, r, ed.Lang)
 	p.Edition = ed
 	p.Title = ed.Name
 	p.Data = v

@@ -111,7 +111,7 @@ func newEnv(t *testing.T) *env {
 	d := &httpx.Deps{
 		Store: store, Reading: reading, Hub: hub, Plans: kiosko.DefaultPlans(), Catalog: i18n.Default(), Clock: clk,
 		Meter: kiosko.DefaultMeterSettings(), ReadingSettings: settings, Mailer: mail, PublicURL: "http://kiosko.example",
-		Secret: secret, Log: log,
+		Secret: secret, Log: log, ContactEmail: "suscripciones@kiosko.test",
 	}
 	d.Auth = &kiosko.Auth{Store: store, Hasher: hasher, Clock: clk, Settings: kiosko.DefaultAuthSettings(), Hub: hub,
 		Mail: NewAccountMail(d), DeviceName: useragent.Name, Reading: reading, Log: log}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/console"
+	"github.com/kiosko/kiosko/internal/admin"
+	"github.com/kiosko/kiosko/internal/web"
+)
+
+// startConsole builds the publisher console (/admin/) on the running
+// server's parts; non-admins get the site's 404.
+func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
+	m.Console = &console.Console{Store: m.Store, Auth: m.Auth, Reading: m.Reading, Clock: m.Clock, Log: m.Log,
+		Plans:   m.Plans.Current,
+		Counted: func(action string) { m.Metrics.AdminActions.WithLabelValues(action).Inc() }}
+	return admin.New(m.Deps, m.Console, site.NotFound)
+}
+
+// mailLog records every email sent to an account in its timeline (the
+// subject only: bodies may carry links with tokens).
+type mailLog struct {
+	kiosko.Mailer
+	store kiosko.Store
+	clock kiosko.Clock
+}
+
+func (l mailLog) Send(ctx context.Context, msg *kiosko.Message) error {
+	if err := l.Mailer.Send(ctx, msg); err != nil {
+		return err
+	}
+	if a, err := l.store.FindAccountByEmail(ctx, msg.To); err == nil {
+		_ = l.store.AppendEvents(ctx, []kiosko.Event{kiosko.NewEvent(kiosko.EventEmailSent, a.ID, 0, map[string]string{"subject": msg.Subject}, l.clock.Now())})
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package kiosko
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Event types the publisher console writes and reads. Admin actions carry
+// the admin as ActorID and the account acted upon as AccountID.
+const (
+	EventSignedIn             = "account.signed_in" // data: device, place
+	EventEmailSent            = "email.sent"        // data: subject
+	EventAdminPlanGranted     = "admin.plan_granted"
+	EventAdminPlanRevoked     = "admin.plan_revoked"
+	EventAdminSeatsChanged    = "admin.seats_changed"
+	EventAdminSeatFreed       = "admin.seat_freed"
+	EventAdminWarningCleared  = "admin.warning_cleared"
+	EventAdminSignedOut       = "admin.signed_out_everywhere"
+	EventAdminResetSent       = "admin.reset_sent"
+	EventAdminPlanSaved       = "admin.plan_saved"
+	EventAdminDeleteRequested = "admin.delete_requested"
+)
+
+// AccountQuery narrows SearchAccounts. Accounts come newest first and are
+// paged by keyset (BeforeID), so every page costs the same however deep.
+type AccountQuery struct {
+	// Text matches the start of the email or of the name, case folded;
+	// "#123" finds account 123. Empty: every account.
+	Text     string
+	BeforeID int64 // only accounts with a smaller id (0: from the newest)
+	Limit    int
+}
+
+// TimelineEntry is one line of an account's timeline: an event of the
+// event log (Source "event") or a step of the reading rule ("lease").
+type TimelineEntry struct {
+	Source      string
+	Type        string // event type or lease event kind
+	ActorID     int64
+	Data        json.RawMessage
+	Device      string
+	OtherDevice string
+	Reason      string
+	At          time.Time
+}
+
+// ConsoleStore is what the publisher console reads and writes beyond the
+// other stores.
+type ConsoleStore interface {
+	// SearchAccounts lists accounts matching q, newest first.
+	SearchAccounts(ctx context.Context, q AccountQuery) ([]*Account, error)
+	// FindTimeline lists an account's events and lease events before
+	// before (zero: now and on), newest first.
+	FindTimeline(ctx context.Context, accountID int64, before time.Time, limit int) ([]*TimelineEntry, error)
+	PlanStore
+}
+
+// PlanStore keeps the catalogue of plans in the database, so every node
+// reads the same one.
+type PlanStore interface {
+	// FindPlans returns every stored plan (empty when none is stored).
+	FindPlans(ctx context.Context) (Plans, error)
+	// SavePlan creates or replaces a plan. The events pending in ctx
+	// commit with it.
+	SavePlan(ctx context.Context, p *Plan, at time.Time) error
+	// ImportPlans stores ps once: it reports false and changes nothing
+	// when plans were imported before.
+	ImportPlans(ctx context.Context, ps Plans, at time.Time) (bool, error)
+}
+
+// PlanSource is the catalogue of plans in force. A fixed Plans map is one
+// (tests, the simulator); PlanCatalog reads the database, so every node
+// sells the same plans.
+type PlanSource interface {
+	// Find returns the plan with code, or ENOTFOUND.
+	Find(code string) (*Plan, error)
+	// Sorted returns the plans from the cheapest.
+	Sorted() []*Plan
+}
+
+// PlanCatalog is the plans table, read on every use: a plan edited in the
+// console on one node is what every node shows and sells from the next
+// request on. There is no copy per node to go stale (the table holds a
+// handful of rows, so a read costs well under a millisecond).
+type PlanCatalog struct {
+	Store PlanStore
+	// Adjust, when set, changes each read's copy (the registered meter is
+	// a setting of its own).
+	Adjust func(Plans)
+	Log    *slog.Logger
+}
+
+// Current reads the catalogue.
+func (c *PlanCatalog) Current(ctx context.Context) (Plans, error) {
+	ps, err := c.Store.FindPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.Adjust != nil {
+		c.Adjust(ps)
+	}
+	return ps, nil
+}
+
+// PlanSource's methods take no context; a read gets this long.
+const planReadTimeout = 3 * time.Second
+
+func (c *PlanCatalog) read() (Plans, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), planReadTimeout)
+	defer cancel()
+	return c.Current(ctx)
+}
+
+// Find returns the plan with code, or ENOTFOUND; a database failure is
+// returned as it is.
+func (c *PlanCatalog) Find(code string) (*Plan, error) {
+	ps, err := c.read()
+	if err != nil {
+		return nil, fmt.Errorf("plans: %w", err)
+	}
+	return ps.Find(code)
+}
+
+// Sorted returns the plans from the cheapest; none when the database
+// fails (logged).
+func (c *PlanCatalog) Sorted() []*Plan {
+	ps, err := c.read()
+	if err != nil {
+		if c.Log != nil {
+			c.Log.Error("read plans", "err", err)
+		}
+		return nil
+	}
+	return ps.Sorted()
+}
+
+// ValidatePlan checks a plan as the console saves it.
+func ValidatePlan(p *Plan) error {
+	bad := func(field, key, msg string) error { return FieldError(field, key, msg) }
+	switch {
+	case !planCode.MatchString(p.Code):
+		return bad("code", "admin.error.plan_code", "The code is 1 to 32 lower-case letters, digits or dashes.")
+	case p.PriceCents < 0 || p.PriceCents > 100_000_00:
+		return bad("price", "admin.error.plan_price", "The price must be between 0 and 100000.")
+	case !currencyCode.MatchString(p.Currency):
+		return bad("currency", "admin.error.plan_currency", "The currency is a 3-letter code such as EUR.")
+	case p.Period != "month" && p.Period != "year":
+		return bad("period", "admin.error.plan_period", "The period is month or year.")
+	case p.Seats < 0 || p.Seats > 10000:
+		return bad("seats", "admin.error.plan_seats", "Seats must be between 0 and 10000.")
+	case p.ReadersPerSeat < 0 || p.ReadersPerSeat > 10 || (p.Seats > 0 && p.ReadersPerSeat == 0):
+		return bad("readers_per_seat", "admin.error.plan_readers", "Readers per seat must be between 1 and 10.")
+	case p.Code == PlanFree && p.Seats != 0:
+		return bad("seats", "admin.error.plan_free_seats", "The free plan has no seats.")
+	}
+	for _, l := range Languages {
+		if n := strings.TrimSpace(p.Names[l]); n == "" || len(n) > 80 {
+			return bad("name_"+l, "admin.error.plan_name", "Each plan needs a name in every language, up to 80 characters.")
+		}
+	}
+	return nil
+}
+
+var (
+	planCode     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+)
