@@ -333,3 +333,32 @@ func TestEditionAddAndArticlesImport(t *testing.T) {
 		t.Errorf("a second import: %v %s", err, out)
 	}
 }
+
+// A WordPress export imports its posts: published ones on the site,
+// the scheduled one kept for its date, the draft out of sight; the script
+// in a post never reaches a reader; importing it again changes nothing.
+func TestArticlesImportWordPress(t *testing.T) {
+	m := startMain(t)
+	dir := m.Config.Data
+	export := filepath.Join("..", "..", "internal", "newsroom", "testdata", "wordpress.xml")
+	if _, err := kioskoCLI(t, dir, "", "articles", "import", export); err == nil || !strings.Contains(err.Error(), "--edition") {
+		t.Errorf("a WXR import without --edition: %v", err)
+	}
+	out, err := kioskoCLI(t, dir, "", "articles", "import", export, "--edition", "es", "--access", "free")
+	if err != nil || !strings.Contains(out, "4 new") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	b := newBrowser(t, m)
+	code, page := b.get("/es/cafe-del-puerto")
+	if code != http.StatusOK || !strings.Contains(page, "café de puchero") || strings.Contains(page, `alert("wp")`) || !strings.Contains(page, "Rosa Díaz") {
+		t.Errorf("the imported post: %d", code)
+	}
+	for _, p := range []string{"/es/fiestas-2036", "/es/wp-15"} {
+		if code, _ := b.get(p); code != http.StatusNotFound {
+			t.Errorf("%s (scheduled or draft) for readers: %d", p, code)
+		}
+	}
+	if out, err := kioskoCLI(t, dir, "", "articles", "import", export, "--edition", "es"); err != nil || !strings.Contains(out, "4 unchanged") {
+		t.Errorf("a second import: %v %s", err, out)
+	}
+}
