@@ -16,6 +16,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/kiosko/kiosko"
 )
 
 func loadOpenAPI(t *testing.T) *openapi3.T {
@@ -167,8 +169,9 @@ func (v *validator) do(e *env, c call, status int) response {
 // request and answer with kin-openapi.
 func TestRealAnswersMatchTheDocument(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withEntitlements(t))
+	e := newEnv(t, withEntitlements(t), withNewsroom)
 	v := newValidator(t)
+	cms := newsroomKey(t, e, kiosko.ScopeNewsroom)
 	phone := e.signIn(t, "digital@kiosko.test", "Phone")
 	laptop := e.signIn(t, "digital@kiosko.test", "Laptop")
 	free := e.signIn(t, "free@kiosko.test", "Free")
@@ -194,6 +197,19 @@ func TestRealAnswersMatchTheDocument(t *testing.T) {
 	v.do(e, call{method: "DELETE", path: "/api/v1/devices/" + laptop.id, token: phone.token, body: map[string]string{"current_password": "kiosko-demo-2026"}}, 204)
 	v.do(e, call{method: "POST", path: "/api/v1/account/password", token: free.token, body: map[string]string{"current_password": "wrong one", "new_password": "a much longer new password"}}, 403)
 	v.do(e, call{method: "GET", path: "/api/v1/openapi.json"}, 200)
+	story := map[string]any{"edition": "us", "title": "Pushed", "dek": "A dek.", "body_markdown": "Text *here*.", "authors": []string{"Desk"}, "access": "open"}
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: cms, body: story}, 201)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: cms, body: story}, 200)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: cms, body: map[string]any{"edition": "us", "access": "open"}}, 400)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", body: story}, 401)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: free.token, body: story}, 403)
+	v.do(e, call{method: "GET", path: "/api/v1/newsroom/articles/us-pushed", token: cms}, 200)
+	v.do(e, call{method: "GET", path: "/api/v1/newsroom/articles/nothing", token: cms}, 404)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/us-pushed"}, 200)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/" + subscriberArticle}, 200)
+	v.do(e, call{method: "DELETE", path: "/api/v1/newsroom/articles/us-pushed", token: cms}, 204)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/us-pushed"}, 410)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/nothing"}, 404)
 	v.do(e, call{method: "DELETE", path: "/api/v1/sessions/current", token: phone.token}, 204)
 	v.do(e, call{method: "GET", path: "/api/v1/devices", token: phone.token}, 401)
 

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Newsroom", newsroomTests},
 		{"APIKey", apiKeyTests},
 		{"Image", imageTests},
+		{"EditionData", editionDataTests},
 		{"Webhook", append(webhookTests, webhookDeletionTests...)},
 		{"Console", consoleTests},
 		{"Insights", insightsTests},
