@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/console"
 	"github.com/kiosko/kiosko/internal/admin"
+	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/web"
 )
 
@@ -34,5 +37,20 @@ func (l mailLog) Send(ctx context.Context, msg *kiosko.Message) error {
 	if a, err := l.store.FindAccountByEmail(ctx, msg.To); err == nil {
 		_ = l.store.AppendEvents(ctx, []kiosko.Event{kiosko.NewEvent(kiosko.EventEmailSent, a.ID, 0, map[string]string{"subject": msg.Subject}, l.clock.Now())})
 	}
+	return nil
+}
+
+// seedHistory gives a fresh demo some reading history for the insights
+// (demo.SeedHistory); a failure leaves the demo without it, said in the log.
+func seedHistory(ctx context.Context, store kiosko.Store, hasher kiosko.PasswordHasher, now time.Time, log *slog.Logger, h demo.History) error {
+	if h.Days == 0 {
+		return nil
+	}
+	start := time.Now()
+	if err := demo.SeedHistory(ctx, store, hasher, now, h); err != nil {
+		log.Error("demo: no reading history for the insights", "err", err)
+		return nil
+	}
+	log.Info("demo: reading history seeded for the insights", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
