@@ -22,7 +22,7 @@ type Account struct {
 	Name              string
 	PasswordHash      string // argon2id, PHC string format
 	Role              string
-	Lang              string // preferred language for emails
+	Lang              string // language of emails and of pages outside an edition: the edition the reader uses
 	EmailVerifiedAt   *time.Time
 	PasswordChangedAt time.Time
 	CreatedAt         time.Time
@@ -38,6 +38,9 @@ type AccountStore interface {
 	UpdateAccountPassword(ctx context.Context, id int64, hash string, changedAt time.Time) error
 	MarkEmailVerified(ctx context.Context, id int64, at time.Time) error
 	UpdateAccountRole(ctx context.Context, id int64, role string) error
+	// UpdateAccountLang sets the language of the account's emails and of
+	// pages outside an edition. EINVALID for a language kiosko does not speak.
+	UpdateAccountLang(ctx context.Context, id int64, lang string) error
 }
 
 // PasswordHasher hashes and checks passwords (argon2id in production).

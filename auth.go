@@ -98,6 +98,10 @@ type Auth struct {
 	// releases the leases of signed-out devices.
 	Reading *Reading
 	Log     *slog.Logger
+	// Changes, when set, tells the other kiosko processes about sessions
+	// this one ends, and while it is live sessions stay cached for up to
+	// DefaultCacheMaxAge (cache.go). Whoever listens to it calls Forget.
+	Changes ChangeFeed
 
 	caches authCaches // sessions and device names (cache.go)
 }
@@ -208,6 +212,11 @@ func (s *Auth) SignIn(ctx context.Context, email, password string, c Client) (*S
 		s.recordFailures(ctx, now, keys...)
 		return nil, errBadCredentials
 	}
+	if a.PasswordHash == NoPassword { // imported without one (members.go)
+		_, _ = s.Hasher.Verify(dummyHash(s.Hasher), password)
+		s.recordFailures(ctx, now, keys...)
+		return nil, errBadCredentials
+	}
 	ok, err := s.Hasher.Verify(a.PasswordHash, password)
 	if err != nil {
 		return nil, fmt.Errorf("sign in: %w", err)
@@ -261,7 +270,8 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 		return nil, fmt.Errorf("sign in: device: %w", err)
 	}
 	k := deviceKey{account: a.ID, device: deviceID} // the device may have a new name
-	s.caches.devices.delete(k.hash(), k)
+	s.caches.sessions.devices.delete(k.hash(), k)
+	s.publish(ctx, a.ID)
 	token := NewToken()
 	sess := &Session{TokenHash: HashToken(token), AccountID: a.ID, DeviceID: deviceID, CreatedAt: now, LastSeenAt: now,
 		IdleExpiry: now.Add(s.Settings.SessionIdle), ExpiresAt: now.Add(s.Settings.SessionAbsolute)}
@@ -288,13 +298,28 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 	hash := sha256.Sum256([]byte(token))
 	now := s.now()
 	cache := s.sessionCache()
+	ttl := s.sessionCacheTTL()
 	if cache != nil {
-		if e, ok := cache.get(hash, s.sessionCacheTTL()); ok {
-			if e.session.Live(now) && now.Sub(e.session.LastSeenAt) < s.Settings.TouchEvery {
+		if e, ok := cache.get(hash, ttl); ok {
+			if e.session.Live(now) {
+				if now.Sub(e.session.LastSeenAt) >= s.Settings.TouchEvery {
+					// Due a touch: write it, keep the entry, read nothing.
+					idle := now.Add(s.Settings.SessionIdle)
+					if err := s.Store.TouchSession(ctx, e.session.ID, now, idle); err != nil {
+						if IsNotFound(err) { // ended behind the cache's back
+							cache.forget(hash)
+							return nil, errSignedOut
+						}
+						s.log().Warn("touch session", "err", err)
+					} else {
+						e.session.LastSeenAt, e.session.IdleExpiry = now, idle
+						cache.update(hash, e)
+					}
+				}
 				sess, a := e.session, e.account
 				return &Identity{Session: &sess, Account: &a}, nil
 			}
-			// Expired, or due a touch: the store path below does either.
+			// Expired: the store path below ends it.
 			cache.forget(hash)
 		}
 	}
@@ -329,13 +354,39 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 		}
 	}
 	if cache != nil {
-		cache.put(hash, sessionEntry{session: *sess, account: *a, epoch: epoch}, readAt, s.sessionCacheTTL())
+		cache.put(hash, sessionEntry{session: *sess, account: *a, epoch: epoch}, readAt, ttl)
 	}
 	return &Identity{Session: sess, Account: a}, nil
 }
 
+// sessionCacheTTL is the TTL in force: the setting, or, when it is the
+// default and the change feed is live, DefaultCacheMaxAge.
 func (s *Auth) sessionCacheTTL() time.Duration {
+	if s.Settings.SessionCacheTTL == 0 && s.Changes != nil && s.Changes.Live() {
+		return DefaultCacheMaxAge
+	}
 	return cacheTTL(s.Settings.SessionCacheTTL, DefaultSessionCacheTTL)
+}
+
+// Forget drops what this Auth keeps in memory about the account (0: every
+// account), after a change feed said it changed.
+func (s *Auth) Forget(c Change) {
+	if c.Account == 0 {
+		s.caches.sessions.revokeAll()
+		return
+	}
+	s.caches.sessions.revoke(c.Account)
+}
+
+// publish tells the other processes that the account's sessions or
+// devices changed.
+func (s *Auth) publish(ctx context.Context, accountID int64) {
+	if s.Changes == nil {
+		return
+	}
+	if err := s.Changes.PublishChange(context.WithoutCancel(ctx), Change{Account: accountID}); err != nil {
+		s.log().Error("publish session change; other nodes keep their cached copy for a while", "account", accountID, "err", err)
+	}
 }
 
 // sessionCache returns the cache of the store's sessions, or nil when
@@ -351,6 +402,7 @@ func (s *Auth) sessionCache() *sessionCache {
 // some of them, so they stop working on this node at once.
 func (s *Auth) forgetSessions(accountID int64) {
 	s.caches.sessions.revoke(accountID)
+	s.publish(context.Background(), accountID)
 }
 
 // Reader is the signed-in device of id asking to read, named as its device
@@ -368,14 +420,16 @@ func (s *Auth) Reader(ctx context.Context, id *Identity) (Reader, error) {
 func (s *Auth) deviceName(ctx context.Context, id *Identity) (string, error) {
 	key := deviceKey{account: id.Account.ID, device: id.Session.DeviceID}
 	ttl := s.sessionCacheTTL()
-	var cache *ttlCache[deviceKey, string]
+	var cache *sessionCache
 	if ttl > 0 {
-		cache = &s.caches.devices
+		cache = &s.caches.sessions
 	}
+	var epoch uint64
 	if cache != nil {
-		if e, ok := cache.get(key.hash(), key, ttl, time.Now()); ok {
-			return e.v, nil
+		if e, ok := cache.devices.get(key.hash(), key, ttl, time.Now()); ok && !cache.stale(key.account, e.v.epoch) {
+			return e.v.name, nil
 		}
+		epoch = cache.snapshot()
 	}
 	readAt := time.Now()
 	dev, err := s.Store.FindDevice(ctx, key.account, key.device)
@@ -385,7 +439,8 @@ func (s *Auth) deviceName(ctx context.Context, id *Identity) (string, error) {
 		return "", fmt.Errorf("device name: %w", err)
 	}
 	if cache != nil {
-		cache.put(key.hash(), key, cached[string]{v: dev.Name, at: readAt}, ttl)
+		cache.sawTTL(ttl)
+		cache.devices.put(key.hash(), key, cached[deviceEntry]{v: deviceEntry{name: dev.Name, epoch: epoch}, at: readAt}, ttl)
 	}
 	return dev.Name, nil
 }

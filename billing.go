@@ -182,6 +182,9 @@ func (b *Billing) Checkout(ctx context.Context, a *Account, planCode string, sea
 	if !b.Online() {
 		return "", errPaymentNotConfigured
 	}
+	if err := RequireVerified(a); err != nil { // accountdata.go
+		return "", err
+	}
 	customer, err := b.Store.FindBillingCustomer(ctx, a.ID, b.Provider.Name())
 	if err != nil && !IsNotFound(err) {
 		return "", fmt.Errorf("checkout: %w", err)

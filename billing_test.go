@@ -208,6 +208,11 @@ func TestBillingCheckoutValidates(t *testing.T) {
 		_, err := e.billing.Checkout(ctx, ana, tc.plan, tc.seats, "http://x/ok", "http://x/no", "es")
 		wantErrKey(t, err, tc.key)
 	}
+	// Only a verified address may pay (accountdata.go).
+	_, err := e.billing.Checkout(ctx, ana, kiosko.PlanBusiness, 10, "http://x/ok", "http://x/no", "es")
+	wantErrKey(t, err, "accounts.error.verify_to_pay")
+	verified := time.Now()
+	ana.EmailVerifiedAt = &verified
 	url, err := e.billing.Checkout(ctx, ana, kiosko.PlanBusiness, 10, "http://x/ok", "http://x/no", "es")
 	if err != nil || url != "https://pay.test/business" {
 		t.Fatalf("Checkout = %q, %v", url, err)

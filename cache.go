@@ -7,24 +7,31 @@ import (
 )
 
 // Every heartbeat of every page asks who is signed in and which seat they
-// hold. Both answers change rarely, so they are kept for a short time in
-// memory instead of asking the database each time (BENCHMARKS.md has the
-// numbers).
+// hold. Both answers change rarely, so they are kept in memory instead of
+// asking the database each time (BENCHMARKS.md has the numbers).
 //
 // How stale an answer may be:
 //   - a session ended by Auth on this node (sign-out, password change, sign
 //     out everywhere else) stops working here at once: Auth forgets the
 //     account's cached sessions in the same call;
-//   - a session ended on another node sharing the database stays usable here
-//     for at most SessionCacheTTL (default 1 s), and so does an account row
-//     changed elsewhere (a role set from the command line);
-//   - a seat granted from the command line or another node is seen at once
-//     (only seats found are kept, never their absence); a seat revoked, or a
-//     sharing warning set or lifted elsewhere, is seen within SeatCacheTTL
-//     (default 1 s). Warnings set or lifted on this node are seen at once.
+//   - with a live change feed (ChangeFeed: Redis pub/sub between nodes, or
+//     the data directory's change file for the command line), every change
+//     to an account's sessions, account row or seat made by any kiosko
+//     process reaches every node as it happens, and entries are kept for up
+//     to DefaultCacheMaxAge, a bound for changes made behind kiosko's back
+//     (SQL typed by hand). While the feed is down, the short TTLs below
+//     apply, and a feed that comes back forgets everything;
+//   - without a feed, a session ended on another node sharing the database
+//     stays usable here for at most SessionCacheTTL (default 1 s), and so
+//     does an account row changed elsewhere; a seat granted elsewhere is
+//     seen at once (only seats found are kept, never their absence); a seat
+//     revoked, or a sharing warning set or lifted elsewhere, is seen within
+//     SeatCacheTTL (default 1 s). Warnings set or lifted on this node are
+//     seen at once.
 const (
 	DefaultSessionCacheTTL = time.Second
 	DefaultSeatCacheTTL    = time.Second
+	DefaultCacheMaxAge     = 10 * time.Minute
 )
 
 // cacheTTL turns a setting into the TTL in force: 0 is def, negative is off.
@@ -38,8 +45,7 @@ func cacheTTL(setting, def time.Duration) time.Duration {
 // authCaches are the caches an Auth keeps: sessions by token hash, and
 // device names. A Reading keeps its own seatCache.
 type authCaches struct {
-	sessions sessionCache
-	devices  ttlCache[deviceKey, string] // device names
+	sessions sessionCache // and device names
 }
 
 type deviceKey struct {
@@ -115,15 +121,13 @@ func hashInt(n int64) uint64 { return uint64(n) * 0x9E3779B97F4A7C15 >> 32 }
 
 func hashToken(h [32]byte) uint64 { return uint64(h[0]) | uint64(h[1])<<8 | uint64(h[2])<<16 }
 
-// sessionCache keeps live sessions with their accounts, by token hash.
-//
-// An account's sessions are forgotten by recording the account as revoked
-// at a new epoch: an entry is good only if its account was not revoked
-// after the entry's epoch, which is taken before the store is read. So a
-// lookup racing a sign-out can never put back what the sign-out ended.
-type sessionCache struct {
-	epoch   atomic.Uint64
-	entries ttlCache[[32]byte, sessionEntry]
+// revocations make cached entries about an account stale. An entry
+// records the epoch from before its store read; it is good only if its
+// account was not revoked after that epoch (nor everything, revokeAll).
+// So a lookup racing a change can never put back what the change ended.
+type revocations struct {
+	epoch atomic.Uint64
+	all   atomic.Uint64 // entries read at an epoch before this are stale
 
 	mu      sync.Mutex
 	revoked map[int64]revocation // by account
@@ -134,97 +138,139 @@ type sessionCache struct {
 	maxTTL     atomic.Int64 // the longest TTL an entry was put with
 }
 
-type sessionEntry struct {
-	session Session
-	account Account
-	epoch   uint64
-}
-
 type revocation struct {
 	epoch uint64
 	at    time.Time
 }
 
 // snapshot is the epoch to record with an entry about to be read.
-func (c *sessionCache) snapshot() uint64 { return c.epoch.Load() }
+func (r *revocations) snapshot() uint64 { return r.epoch.Load() }
+
+// stale reports whether an entry about account read at epoch was revoked since.
+func (r *revocations) stale(account int64, epoch uint64) bool {
+	if epoch < r.all.Load() {
+		return true
+	}
+	if !r.anyRevoked.Load() {
+		return false
+	}
+	r.mu.Lock()
+	rv, ok := r.revoked[account]
+	r.mu.Unlock()
+	return ok && rv.epoch > epoch
+}
+
+func (r *revocations) sawTTL(ttl time.Duration) {
+	if int64(ttl) > r.maxTTL.Load() {
+		r.maxTTL.Store(int64(ttl))
+	}
+}
+
+// revoke makes every entry about the account stale. Call it after the
+// store changed.
+func (r *revocations) revoke(accountID int64) {
+	now := time.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.revoked == nil {
+		r.revoked = make(map[int64]revocation)
+	}
+	r.revoked[accountID] = revocation{epoch: r.epoch.Add(1), at: now}
+	r.anyRevoked.Store(true)
+	// A revocation matters only to entries read before it, and those
+	// expire within the longest TTL in use.
+	if now.After(r.pruneAt) {
+		keep := max(time.Minute, 2*time.Duration(r.maxTTL.Load()))
+		for id, rv := range r.revoked {
+			if now.Sub(rv.at) > keep {
+				delete(r.revoked, id)
+			}
+		}
+		r.pruneAt = now.Add(time.Minute)
+		r.anyRevoked.Store(len(r.revoked) > 0)
+	}
+}
+
+// revokeAll makes every entry stale: changes may have been missed.
+func (r *revocations) revokeAll() { r.all.Store(r.epoch.Add(1)) }
+
+// sessionCache keeps live sessions with their accounts, by token hash, and
+// the names of their devices.
+type sessionCache struct {
+	revocations
+	entries ttlCache[[32]byte, sessionEntry]
+	devices ttlCache[deviceKey, deviceEntry]
+}
+
+type sessionEntry struct {
+	session Session
+	account Account
+	epoch   uint64
+}
+
+type deviceEntry struct {
+	name  string
+	epoch uint64
+}
 
 func (c *sessionCache) get(hash [32]byte, ttl time.Duration) (sessionEntry, bool) {
 	e, ok := c.entries.get(hashToken(hash), hash, ttl, time.Now())
-	if !ok {
+	if !ok || c.stale(e.v.account.ID, e.v.epoch) {
 		return sessionEntry{}, false
-	}
-	if c.anyRevoked.Load() {
-		c.mu.Lock()
-		r, revoked := c.revoked[e.v.account.ID]
-		c.mu.Unlock()
-		if revoked && r.epoch > e.v.epoch {
-			return sessionEntry{}, false
-		}
 	}
 	return e.v, true
 }
 
 func (c *sessionCache) put(hash [32]byte, e sessionEntry, at time.Time, ttl time.Duration) {
-	if int64(ttl) > c.maxTTL.Load() {
-		c.maxTTL.Store(int64(ttl))
-	}
+	c.sawTTL(ttl)
 	c.entries.put(hashToken(hash), hash, cached[sessionEntry]{v: e, at: at}, ttl)
+}
+
+// update replaces a cached entry after this process changed the session
+// (a touch), keeping when it was read.
+func (c *sessionCache) update(hash [32]byte, e sessionEntry) {
+	s := &c.entries.shards[hashToken(hash)%cacheShards]
+	s.mu.Lock()
+	if old, ok := s.m[hash]; ok && old.v.epoch == e.epoch {
+		s.m[hash] = cached[sessionEntry]{v: e, at: old.at}
+	}
+	s.mu.Unlock()
 }
 
 func (c *sessionCache) forget(hash [32]byte) { c.entries.delete(hashToken(hash), hash) }
 
-// revoke makes every cached session of the account stale. Call it after
-// the store has ended the sessions.
-func (c *sessionCache) revoke(accountID int64) {
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.revoked == nil {
-		c.revoked = make(map[int64]revocation)
-	}
-	c.revoked[accountID] = revocation{epoch: c.epoch.Add(1), at: now}
-	c.anyRevoked.Store(true)
-	// A revocation matters only to entries read before it, and those
-	// expire within the longest TTL in use.
-	if now.After(c.pruneAt) {
-		keep := max(time.Minute, 2*time.Duration(c.maxTTL.Load()))
-		for id, r := range c.revoked {
-			if now.Sub(r.at) > keep {
-				delete(c.revoked, id)
-			}
-		}
-		c.pruneAt = now.Add(time.Minute)
-		c.anyRevoked.Store(len(c.revoked) > 0)
-	}
-}
-
-// seatCache keeps the seat each account holds, by account. A generation
-// counter, bumped when this node sets or lifts a warning, makes every entry
-// stale at once.
+// seatCache keeps the seat each account holds, with its subscription, by
+// account. A generation counter, bumped when this node sets or lifts a
+// warning, makes every entry stale at once; revocations make one
+// account's entry stale when a change feed says it changed.
 type seatCache struct {
+	revocations
 	gen     atomic.Uint64
 	entries ttlCache[int64, seatEntry]
 }
 
 type seatEntry struct {
 	seat  Seat
+	sub   Subscription
 	gen   uint64
+	epoch uint64
 	clock time.Time // the Reading's clock when read: a simulated clock that moves on makes it stale
 }
 
 func (c *seatCache) get(accountID int64, ttl time.Duration, clock time.Time) (Seat, bool) {
 	e, ok := c.entries.get(hashInt(accountID), accountID, ttl, time.Now())
-	if !ok || e.v.gen != c.gen.Load() {
+	if !ok || e.v.gen != c.gen.Load() || c.stale(accountID, e.v.epoch) {
 		return Seat{}, false
 	}
 	// Whether a subscription grants a seat depends on the time asked about.
-	if d := clock.Sub(e.v.clock); d < 0 || d >= ttl {
+	if d := clock.Sub(e.v.clock); d < 0 || d >= ttl || !e.v.sub.Grants(clock) {
 		return Seat{}, false
 	}
 	return e.v.seat, true
 }
 
 func (c *seatCache) put(accountID int64, e seatEntry, at time.Time, ttl time.Duration) {
+	c.sawTTL(ttl)
 	c.entries.put(hashInt(accountID), accountID, cached[seatEntry]{v: e, at: at}, ttl)
 }
 

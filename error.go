@@ -18,6 +18,7 @@ const (
 	EUNAVAILABLE    = "unavailable"      // a dependency is down
 	ENOTIMPLEMENTED = "not_implemented"  // e.g. online payment not configured
 	ETOOLARGE       = "too_large"        // the request body is over its cap
+	EGONE           = "gone"             // existed, and was taken down (an unpublished article)
 )
 
 // Error is an error a user may see. Key names the message in the i18n

@@ -18,6 +18,10 @@ type ImportRow struct {
 	Line  int
 	Email string // normalised
 	Name  string
+	// Unsubscribed: the file says the address gave no consent (a
+	// subscribed_to_emails=false column, as Ghost writes): it is recorded
+	// as unsubscribed and never sent the newsletter.
+	Unsubscribed bool
 }
 
 // ImportRefusal is a line of a subscriber list that was not imported.
@@ -33,7 +37,10 @@ type ImportReport struct {
 	Added     int // new confirmed subscribers
 	Confirmed int // pending subscribers now confirmed
 	Unchanged int // already confirmed
-	Refused   []ImportRefusal
+	// Unsubscribed counts the rows without consent now recorded as
+	// unsubscribed (see ImportRow.Unsubscribed).
+	Unsubscribed int
+	Refused      []ImportRefusal
 }
 
 // MaxImportRows bounds one import, so a wrong file cannot exhaust memory.
@@ -69,7 +76,7 @@ func ParseSubscriberCSV(r io.Reader) ([]ImportRow, []ImportRefusal, error) {
 	} else if err != nil {
 		return nil, nil, csvErr(err)
 	}
-	emailCol, nameCol := -1, -1
+	emailCol, nameCol, consentCol := -1, -1, -1
 	for i, h := range header {
 		if !utf8.ValidString(h) {
 			return nil, nil, errors.New("line 1: the file is not UTF-8 text")
@@ -82,6 +89,10 @@ func ParseSubscriberCSV(r io.Reader) ([]ImportRow, []ImportRefusal, error) {
 		case "name", "nombre":
 			if nameCol < 0 {
 				nameCol = i
+			}
+		case "subscribed_to_emails", "subscribed":
+			if consentCol < 0 {
+				consentCol = i
 			}
 		}
 	}
@@ -122,19 +133,25 @@ func ParseSubscriberCSV(r io.Reader) ([]ImportRow, []ImportRefusal, error) {
 		if nameCol >= 0 && nameCol < len(rec) {
 			name = strings.TrimSpace(rec[nameCol])
 		}
+		consent, consentOK := true, true
+		if consentCol >= 0 && consentCol < len(rec) {
+			consent, consentOK = parseBool(strings.TrimSpace(rec[consentCol]), true)
+		}
 		email, err := NormalizeEmail(raw)
 		switch {
 		case raw == "":
 			refused = append(refused, ImportRefusal{Line: line, Reason: "no email address"})
 		case err != nil:
 			refused = append(refused, ImportRefusal{Line: line, Email: raw, Reason: "not a valid email address"})
+		case !consentOK:
+			refused = append(refused, ImportRefusal{Line: line, Email: email, Reason: fmt.Sprintf("subscribed_to_emails %q is not true or false", strings.TrimSpace(rec[consentCol]))})
 		case utf8.RuneCountInString(name) > 200:
 			refused = append(refused, ImportRefusal{Line: line, Email: email, Reason: "name longer than 200 characters"})
 		case seen[email] != 0:
 			refused = append(refused, ImportRefusal{Line: line, Email: email, Reason: fmt.Sprintf("repeats line %d", seen[email])})
 		default:
 			seen[email] = line
-			rows = append(rows, ImportRow{Line: line, Email: email, Name: name})
+			rows = append(rows, ImportRow{Line: line, Email: email, Name: name, Unsubscribed: !consent})
 		}
 	}
 	if lines == 0 {
@@ -171,6 +188,23 @@ func (n *Newsletter) Import(ctx context.Context, edition string, r io.Reader, pr
 		return rep, &Error{Code: EINVALID, Key: "error.newsletter_import_unusable", Message: "no line of the file can be imported"}
 	}
 	now := n.now()
+	var withoutConsent []*MemberImport
+	kept := rows[:0]
+	for _, row := range rows {
+		if row.Unsubscribed {
+			withoutConsent = append(withoutConsent, &MemberImport{Line: row.Line, NoAccount: true, Newsletters: []Subscriber{{Edition: ed.Code, Email: row.Email, Name: row.Name,
+				Status: SubscriberUnsubscribed, Source: "import", UnsubscribeToken: NewToken(), CreatedAt: now, UnsubscribedAt: &now}}})
+		} else {
+			kept = append(kept, row)
+		}
+	}
+	rows = kept
+	if len(withoutConsent) > 0 {
+		if _, err := n.Store.ImportMembers(ctx, withoutConsent, now); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		rep.Unsubscribed = len(withoutConsent)
+	}
 	subs := make([]*Subscriber, len(rows))
 	for i, row := range rows {
 		confirmed := now

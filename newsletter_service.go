@@ -414,7 +414,7 @@ func (n *Newsletter) issueArticles(ctx context.Context, ed *Edition, i *Issue) (
 		} else if err != nil {
 			return nil, fmt.Errorf("issue: article %s: %w", id, err)
 		}
-		out = append(out, IssueArticle{ID: a.ID, Title: a.Title, Standfirst: a.Standfirst, Author: a.Author,
+		out = append(out, IssueArticle{ID: a.ID, Title: a.Title, Standfirst: a.Standfirst, Author: a.Author(),
 			URL: n.link("/"+url.PathEscape(ed.Code)+"/"+url.PathEscape(a.ID), nil), PublishedAt: a.PublishedAt})
 	}
 	return out, nil

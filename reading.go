@@ -74,6 +74,9 @@ type Reading struct {
 	// never): a plan granted or revoked from the command line or another
 	// node, or a warning lifted there, shows within that time.
 	SeatCacheTTL time.Duration
+	// Changes, when set and live, lets seats stay cached for up to
+	// DefaultCacheMaxAge: whoever listens to it calls Forget (cache.go).
+	Changes ChangeFeed
 
 	seats seatCache // cache.go
 }
@@ -130,10 +133,10 @@ func (r *Reading) seat(ctx context.Context, accountID int64, cached bool) (seat 
 			return &s, false, nil
 		}
 	}
-	readAt, gen := time.Now(), cache.gen.Load()
-	seat, _, err = r.Store.FindSeatForAccount(ctx, accountID, now)
+	readAt, gen, epoch := time.Now(), cache.gen.Load(), cache.snapshot()
+	seat, sub, err := r.Store.FindSeatForAccount(ctx, accountID, now)
 	if err == nil {
-		cache.put(accountID, seatEntry{seat: *seat, gen: gen, clock: now}, readAt, ttl)
+		cache.put(accountID, seatEntry{seat: *seat, sub: *sub, gen: gen, epoch: epoch, clock: now}, readAt, ttl)
 	}
 	return seat, true, err
 }
@@ -141,6 +144,9 @@ func (r *Reading) seat(ctx context.Context, accountID int64, cached bool) (seat 
 // seatCache returns the seat cache and its TTL, or nil when caching is off.
 func (r *Reading) seatCache() (*seatCache, time.Duration) {
 	ttl := cacheTTL(r.SeatCacheTTL, DefaultSeatCacheTTL)
+	if r.SeatCacheTTL == 0 && r.Changes != nil && r.Changes.Live() {
+		ttl = DefaultCacheMaxAge
+	}
 	if ttl <= 0 {
 		return nil, 0
 	}
@@ -148,6 +154,16 @@ func (r *Reading) seatCache() (*seatCache, time.Duration) {
 		return nil, 0
 	}
 	return &r.seats, ttl
+}
+
+// Forget drops the cached seat of the account (0: every account), after a
+// change feed said it changed.
+func (r *Reading) Forget(c Change) {
+	if c.Account == 0 {
+		r.seats.revokeAll()
+		return
+	}
+	r.seats.revoke(c.Account)
 }
 
 // seatsChanged makes the cached seats stale after this node set or lifted
@@ -163,9 +179,10 @@ func (r *Reading) SeatsChanged() { r.seatsChanged() }
 
 var paywalled = ReadingStatus{Status: ReadingPaywall}
 
-// Claim is a device opening a subscriber article. Free articles need no lease.
+// Claim is a device opening a subscriber article. Open and free articles
+// need no lease.
 func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
-	if a.Access == AccessFree {
+	if !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
 	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
@@ -217,7 +234,7 @@ func (r *Reading) Heartbeat(ctx context.Context, rd Reader, active bool) (Readin
 // once, the other device is told, and a contested takeover counts towards
 // the sharing warning.
 func (r *Reading) Takeover(ctx context.Context, rd Reader, a *Article, active bool) (ReadingStatus, error) {
-	if a != nil && a.Access == AccessFree {
+	if a != nil && !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
 	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)

@@ -8,6 +8,8 @@ type Store interface {
 	AccountStore
 	SessionStore
 	ArticleStore
+	APIKeyStore
+	ImageStore
 	SubscriptionStore
 	EventStore
 	EventLog
@@ -17,6 +19,8 @@ type Store interface {
 	BillingStore
 	ConsoleStore
 	InsightsStore
+	AccountDataStore // accountdata.go
+	MemberStore      // members.go
 	// Ping checks the database answers (readiness).
 	Ping(ctx context.Context) error
 	Close() error

@@ -66,7 +66,10 @@ func (c *cli) account(ctx context.Context, email string) (*kiosko.Account, error
 }
 
 func accountCommand(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	verb, rest, err := subcommand("account", args, "create", "grant", "revoke", "role")
+	if len(args) > 0 && args[0] == "delete" {
+		return accountDeleteCommand(ctx, args[1:], stdout, stderr) // accounts.go
+	}
+	verb, rest, err := subcommand("account", args, "create", "grant", "revoke", "role", "delete")
 	if err != nil {
 		return err
 	}

@@ -427,7 +427,7 @@ func (b *benchRun) push(ctx context.Context) error {
 	}
 	defer s.close()
 	now := time.Now().UTC()
-	if err := s.m.Store.CreateArticle(ctx, &kiosko.Article{ID: benchArticle, Edition: "es", Title: "Bench", Body: []string{"Text."},
+	if err := s.m.Store.CreateArticle(ctx, &kiosko.Article{ID: benchArticle, Edition: "es", Title: "Bench", BodyMarkdown: "Text.", BodyHTML: "<p>Text.</p>\n",
 		Access: kiosko.AccessSubscriber, PublishedAt: now.Add(-time.Hour)}); err != nil && kiosko.ErrorCode(err) != kiosko.ECONFLICT {
 		return fmt.Errorf("bench: create article: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -40,6 +41,7 @@ type Config struct {
 	SMTPUser     string
 	SMTPPassword string
 	MailFrom     string
+	ContactEmail string // where readers write to get a plan or a company subscription
 
 	Reading kiosko.ReadingSettings
 	Meter   kiosko.MeterSettings
@@ -53,6 +55,8 @@ type Config struct {
 	StripeKey           string // empty: the manual provider (no online payment)
 	StripeWebhookSecret string
 	StripeAPIURL        string // empty: Stripe itself; tests point it at stripe-mock
+
+	Integration IntegrationConfig // publisher integration: webhooks, entitlements, embed.js (integration.go)
 }
 
 // setting declares one option.
@@ -194,6 +198,13 @@ func settings() []setting {
 			c.MailFrom = v
 			return nil
 		}},
+		{"contact-email", "KIOSKO_CONTACT_EMAIL", "subscriptions@kiosko.localhost", "address readers write to for a plan or a company subscription (plans and business pages)", false, func(c *Config, v string) error {
+			if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
+				return errors.New("must be a plain email address (name@example.com)")
+			}
+			c.ContactEmail = v
+			return nil
+		}},
 		{"lease-ttl", "KIOSKO_LEASE_TTL", "90s", "a reading lease lapses this long after the last heartbeat", false, dur(func(c *Config) *time.Duration { return &c.Reading.LeaseTTL }, time.Second)},
 		{"heartbeat-every", "KIOSKO_HEARTBEAT_EVERY", "30s", "how often reading pages heartbeat", false, dur(func(c *Config) *time.Duration { return &c.Reading.HeartbeatEvery }, time.Second)},
 		{"contest-window", "KIOSKO_CONTEST_WINDOW", "60s", "a takeover is contested if the other device was seen this recently", false, dur(func(c *Config) *time.Duration { return &c.Reading.ContestWindow }, 0)},
@@ -243,6 +254,7 @@ func settings() []setting {
 			c.StripeAPIURL = strings.TrimRight(v, "/")
 			return nil
 		}},
+		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}
 }
 

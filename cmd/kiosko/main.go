@@ -21,6 +21,9 @@ Usage:
   kiosko migrate [--data DIR]                         apply database migrations and exit
   kiosko account create --email E --plan P            password read from standard input
   kiosko account grant --email E --plan P [--seats N] give an account a plan (manual provider)
+  kiosko account delete --email E                     erase an account and its data (docs/accounts.md)
+  kiosko members import [--format kiosko|ghost] FILE.csv   bring members in (Ghost's members CSV too)
+  kiosko members export [--format kiosko|ghost]      write every member as CSV to standard output
   kiosko account revoke --email E                     end an account's manual subscription
   kiosko account role --email E --role R              reader, editor or admin
   kiosko seat add --owner E --email F                 put account F on a free seat of E's plan
@@ -30,7 +33,12 @@ Usage:
   kiosko newsletter send --edition E                  send this week's issue to whoever lacks it
   kiosko simulate --traces FILE.jsonl                 replay reading traces through the reading rule
   kiosko migrate-data --from sqlite:PATH --to postgres://...   copy a whole installation
+  kiosko apikey create --name N --scopes S,...       a key for a server (newsroom, webhooks, admin)
+  kiosko apikey list | revoke ID                     the keys, or end one
   kiosko bench [--duration 10s] [--connections 64]    measure the reading check (BENCHMARKS.md)
+  kiosko webhook add --url U [--events t,...]         send events to U (prints the whsec_ secret last)
+  kiosko webhook list | remove --id N                 the webhook endpoints, with what waits for each
+  kiosko entitlement rotate                           a new entitlement signing key, rolled over without downtime
 
 Every command takes --data and the database settings (KIOSKO_DATA,
 KIOSKO_DATABASE_URL); "kiosko serve --help" lists every setting.
@@ -68,12 +76,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return warningCommand(ctx, rest, stdout, stderr)
 	case "newsletter":
 		return newsletterCommand(ctx, rest, stdout, stderr)
+	case "members":
+		return membersCommand(ctx, rest, stdin, stdout, stderr) // members.go
 	case "simulate":
 		return simulateCommand(ctx, rest, stdout, stderr)
 	case "migrate-data":
 		return migrateDataCommand(ctx, rest, stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, rest, stdout, stderr)
+	case "apikey":
+		return apikeyCommand(ctx, rest, stdout, stderr)
+	case "webhook":
+		return webhookCommand(ctx, rest, stdout, stderr)
+	case "entitlement":
+		return entitlementCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

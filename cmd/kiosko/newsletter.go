@@ -216,6 +216,9 @@ func newsletterImport(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	fmt.Fprintf(stdout, "imported into %s: %d added, %d confirmed (were pending), %d already subscribed, %d refused, of %d rows\n",
 		edition, rep.Added, rep.Confirmed, rep.Unchanged, len(rep.Refused), rep.Rows)
+	if rep.Unsubscribed > 0 {
+		fmt.Fprintf(stdout, "%d row(s) with subscribed_to_emails=false recorded as unsubscribed: they are never sent the newsletter\n", rep.Unsubscribed)
+	}
 	return nil
 }
 

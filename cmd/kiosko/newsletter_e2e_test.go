@@ -93,7 +93,7 @@ func TestNewsletterJourney(t *testing.T) {
 	}
 	u, _ := url.Parse(link)
 	code, page, _ = reader.post("/newsletter/confirm", url.Values{"token": {u.Query().Get("token")}})
-	if code != http.StatusOK || !strings.Contains(page, "Ya estás suscrito") {
+	if code != http.StatusOK || !strings.Contains(page, "Suscripción confirmada") {
 		t.Fatalf("confirm: %d\n%s", code, page)
 	}
 

@@ -159,20 +159,24 @@ func (m *Main) Run(ctx context.Context) error {
 	mailer = mailLog{Mailer: mailer, store: store, clock: m.Clock}
 	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
 		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log, Judge: password.Judge{}, DeviceKey: deviceKey(secret)}
+	m.startChanges(workers) // changes.go
 	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
+	m.Deps.ContactEmail = cfg.ContactEmail
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
+	m.Deps.Accounts = newAccounts(m) // accounts.go
 	news, err := newNewsletter(cfg, store, m.Log)
 	if err != nil {
 		return err
 	}
 	m.closers = append(m.closers, func() error { news.Bulk.Close(); return nil })
 	m.Deps.Newsletter = news
+	m.startNewsroom(workers)
 	news.OnDelivery = m.Metrics.CountNewsletter
 	sched, err := newsletterScheduler(cfg, news, m.Log)
 	if err != nil {
@@ -187,6 +191,9 @@ func (m *Main) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	if err := m.startIntegration(ctx, workers); err != nil {
+		return err
+	}
 	site, err := web.New(m.Deps)
 	if err != nil {
 		return err
@@ -199,6 +206,7 @@ func (m *Main) Run(ctx context.Context) error {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
+	m.mountIntegration(mux)
 	mux.Handle("GET /metrics", m.Metrics.Handler(cfg.MetricsToken))
 	consoleSite, err := m.startConsole(site)
 	if err != nil {
@@ -206,9 +214,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	mux.Handle("/admin/", consoleSite)
 	mux.Handle("/", site)
+	if err := m.mountNewsroom(mux, site); err != nil {
+		return err
+	}
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(metrics.Routes(mux)))
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
+	handler = httpx.Compress(handler) // gzip for pages, CSS, JS and JSON; never event streams
 	handler = m.Metrics.Observe(m.Log, m.Deps.ClientIP, handler)
 
 	// Requests carry a context that ends when shutdown starts, so open
@@ -305,8 +317,8 @@ func (m *Main) Close() error {
 	return err
 }
 
-// openStore opens the database the configuration names.
-func openStore(ctx context.Context, cfg *Config) (kiosko.Store, error) {
+// openDatabase opens the database the configuration names.
+func openDatabase(ctx context.Context, cfg *Config) (kiosko.Store, error) {
 	switch {
 	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
 		return openPostgres(ctx, cfg.DatabaseURL)

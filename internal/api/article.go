@@ -20,7 +20,7 @@ type articleJSON struct {
 // bodies stay behind the paywall.
 func (h *Handler) listArticles(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	f := kiosko.ArticleFilter{Edition: r.URL.Query().Get("edition")}
+	f := kiosko.ArticleFilter{Edition: r.URL.Query().Get("edition"), VisibleAt: h.d.Clock.Now()}
 	if f.Edition != "" {
 		if _, err := h.d.Store.FindEdition(ctx, f.Edition); err != nil {
 			if kiosko.IsNotFound(err) {
@@ -49,6 +49,9 @@ func (h *Handler) findArticle(r *http.Request, id string) (*kiosko.Article, erro
 		return nil, &kiosko.Error{Code: kiosko.EINVALID, Key: "error.article_required", Message: "Say which article.", Field: "article"}
 	}
 	a, err := h.d.Store.FindArticleByID(r.Context(), id)
+	if err == nil && !a.VisibleAt(h.d.Clock.Now()) {
+		err = errArticleNotFound // a draft, one still ahead, or one taken down
+	}
 	if kiosko.IsNotFound(err) {
 		return nil, &kiosko.Error{Code: kiosko.ENOTFOUND, Key: "error.article_unknown", Message: "No such article.", Field: "article"}
 	}

@@ -24,6 +24,7 @@ type readingJSON struct {
 	LeaseTTL       float64 `json:"lease_ttl"`       // seconds
 	PresenceWindow float64 `json:"presence_window"` // seconds: how soon a displaced page's report counts
 	SharingWarning bool    `json:"sharing_warning"`
+	Entitlement    string  `json:"entitlement,omitempty"` // a JWT a publisher verifies (entitlement.go)
 }
 
 // takeoverJSON is the 200 answer of a takeover. It also carries the
@@ -36,6 +37,7 @@ type takeoverJSON struct {
 	HeartbeatEvery float64 `json:"heartbeat_every"`
 	LeaseTTL       float64 `json:"lease_ttl"`
 	PresenceWindow float64 `json:"presence_window"`
+	Entitlement    string  `json:"entitlement,omitempty"`
 }
 
 // refusedJSON is the 409 (conflict, displaced) and 402 (paywall) answer.
@@ -72,8 +74,9 @@ func (h *Handler) claim(w http.ResponseWriter, r *http.Request, id *kiosko.Ident
 		h.Error(w, r, err)
 		return
 	}
-	st, err := h.d.Reading.Claim(r.Context(), h.reader(r, id), a, req.active())
-	h.writeReading(w, r, st, err)
+	rd, ent := h.entitle(r, id, a.ID)
+	st, err := h.d.Reading.Claim(r.Context(), rd, a, req.active())
+	h.writeReading(w, r, st, err, ent)
 }
 
 // heartbeat is POST /api/v1/reading/heartbeat: the page is still visible.
@@ -83,8 +86,9 @@ func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request, id *kiosko.I
 	if !h.decode(w, r, &req, true) {
 		return
 	}
-	st, err := h.d.Reading.Heartbeat(r.Context(), h.reader(r, id), req.active())
-	h.writeReading(w, r, st, err)
+	rd, ent := h.entitle(r, id, req.Article)
+	st, err := h.d.Reading.Heartbeat(r.Context(), rd, req.active())
+	h.writeReading(w, r, st, err, ent)
 }
 
 // takeover is POST /api/v1/reading/takeover: "continue reading here".
@@ -98,14 +102,15 @@ func (h *Handler) takeover(w http.ResponseWriter, r *http.Request, id *kiosko.Id
 		h.Error(w, r, err)
 		return
 	}
-	st, err := h.d.Reading.Takeover(r.Context(), h.reader(r, id), a, req.active())
+	rd, ent := h.entitle(r, id, a.ID)
+	st, err := h.d.Reading.Takeover(r.Context(), rd, a, req.active())
 	if err != nil || st.Status != kiosko.ReadingOK {
-		h.writeReading(w, r, st, err)
+		h.writeReading(w, r, st, err, nil)
 		return
 	}
 	s := h.d.Reading.Settings
 	httpx.WriteJSON(w, http.StatusOK, takeoverJSON{Status: st.Status, Contested: st.Contested, SharingWarning: st.SharingWarning,
-		HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(), PresenceWindow: s.PresenceWindow.Seconds()})
+		HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(), PresenceWindow: s.PresenceWindow.Seconds(), Entitlement: ent.sign()})
 }
 
 // presenceRequest is the body of a displaced page's report.
@@ -140,7 +145,7 @@ func (h *Handler) presence(w http.ResponseWriter, r *http.Request, id *kiosko.Id
 
 // writeReading answers a claim or heartbeat with the status bodies of the
 // Reading API.
-func (h *Handler) writeReading(w http.ResponseWriter, r *http.Request, st kiosko.ReadingStatus, err error) {
+func (h *Handler) writeReading(w http.ResponseWriter, r *http.Request, st kiosko.ReadingStatus, err error, ent *entitler) {
 	if err != nil {
 		h.Error(w, r, err)
 		return
@@ -149,7 +154,7 @@ func (h *Handler) writeReading(w http.ResponseWriter, r *http.Request, st kiosko
 	case kiosko.ReadingOK:
 		s := h.d.Reading.Settings
 		httpx.WriteJSON(w, http.StatusOK, readingJSON{Status: st.Status, HeartbeatEvery: s.HeartbeatEvery.Seconds(), LeaseTTL: s.LeaseTTL.Seconds(),
-			PresenceWindow: s.PresenceWindow.Seconds(), SharingWarning: st.SharingWarning})
+			PresenceWindow: s.PresenceWindow.Seconds(), SharingWarning: st.SharingWarning, Entitlement: ent.sign()})
 	case kiosko.ReadingConflict, kiosko.ReadingDisplaced:
 		body := refusedJSON{Status: st.Status, OtherDevice: &otherDeviceJSON{}}
 		if o := st.Other; o != nil {

@@ -1,7 +1,8 @@
 // Package demo holds the demo publication of El Kiosko / The Kiosko, a
-// fictional newspaper: two editions (es, us) with ten articles each, and one
-// account per plan and role, so a fresh installation has something to read,
-// sell and share the moment it starts.
+// fictional newspaper: two editions (es, us) with eighteen articles each
+// (twelve free, enough to run the anonymous meter out, and six for
+// subscribers), and one account per plan and role, so a fresh installation
+// has something to read, sell and share the moment it starts.
 //
 // The articles live in embedded JSON files (articles/*.json), one per edition,
 // with their age relative to the seeding time rather than a fixed date, so the
@@ -107,7 +108,7 @@ var load = sync.OnceValues(func() ([]edition, error) {
 				return nil, fmt.Errorf("demo: %s: article %q: age: %w", name, a.ID, err)
 			}
 			e.articles = append(e.articles, article{
-				Article: kiosko.Article{ID: a.ID, Edition: e.Code, Title: a.Title, Standfirst: a.Standfirst, Author: a.Author, Body: a.Body, Access: a.Access},
+				Article: demoArticle(e.Code, a.ID, a.Title, a.Standfirst, a.Author, a.Access, a.Body),
 				age:     age,
 			})
 		}
@@ -115,6 +116,19 @@ var load = sync.OnceValues(func() ([]edition, error) {
 	}
 	return out, nil
 })
+
+// demoArticle maps one article of the embedded files, which keep their
+// first shape (one author, paragraphs of plain text), to the article
+// model: the paragraphs become Markdown paragraphs and their HTML.
+func demoArticle(edition, id, title, standfirst, author, access string, body []string) kiosko.Article {
+	md, html := kiosko.ParagraphsBody(body)
+	authors := []string{}
+	if author != "" {
+		authors = []string{author}
+	}
+	return kiosko.Article{ID: id, Edition: edition, Title: title, Standfirst: standfirst, Authors: authors,
+		Access: access, BodyMarkdown: md, BodyHTML: html, Status: kiosko.StatusPublished}
+}
 
 // Editions returns the demo editions: es (Spanish) and us (English).
 func Editions() ([]kiosko.Edition, error) {
@@ -140,7 +154,7 @@ func Articles(now time.Time) ([]*kiosko.Article, error) {
 	for _, e := range eds {
 		for _, a := range e.articles {
 			art := a.Article
-			art.Body = append([]string(nil), a.Body...)
+			art.Authors = append([]string{}, a.Authors...)
 			art.PublishedAt = now.UTC().Add(-a.age).Truncate(time.Minute)
 			out = append(out, &art)
 		}

@@ -32,7 +32,7 @@ func TestSeedSQLite(t *testing.T) {
 		t.Errorf("second Seed = %v, want ErrNotEmpty", err)
 	}
 	a, err := db.FindArticleByID(ctx, "es-tranvia-nocturno")
-	if err != nil || len(a.Body) != 6 || a.Access != kiosko.AccessFree || !a.PublishedAt.Equal(now.Add(-3*time.Hour-10*time.Minute)) {
+	if err != nil || len(paragraphs(a)) != 6 || a.Status != kiosko.StatusPublished || a.Access != kiosko.AccessFree || !a.PublishedAt.Equal(now.Add(-3*time.Hour-10*time.Minute)) {
 		t.Errorf("article read back: %+v, %v", a, err)
 	}
 	b, err := db.FindAccountByEmail(ctx, "business@kiosko.test")

@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/entitlement"
 	"github.com/kiosko/kiosko/internal/i18n"
 )
 
@@ -26,19 +28,23 @@ type Deps struct {
 	Reading         *kiosko.Reading
 	Hub             kiosko.Hub
 	Plans           kiosko.PlanSource // the plans table (kiosko.PlanCatalog); a fixed map in tests
-	Billing         *kiosko.Billing // plans sold online or by hand, seats, invitations; may be nil
+	Billing         *kiosko.Billing   // plans sold online or by hand, seats, invitations; may be nil
 	Catalog         *i18n.Catalog
 	Clock           kiosko.Clock
 	Meter           kiosko.MeterSettings
 	ReadingSettings kiosko.ReadingSettings
 	Mailer          kiosko.Mailer
-	Newsletter      *kiosko.Newsletter // nil: newsletter routes answer 404
-	PublicURL       string             // base of links in emails, no trailing slash
-	Secret          []byte             // HMAC key: meter cookie and other signed values
-	SecureCookies   bool               // serve over TLS: Secure and __Host- cookies
-	TrustProxy      bool               // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
-	TrustedProxies  []netip.Prefix     // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
-	HSTS            bool               // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
+	Newsletter      *kiosko.Newsletter  // nil: newsletter routes answer 404
+	Newsroom        *kiosko.Newsroom    // nil: the newsroom's routes answer 404
+	PublicURL       string              // base of links in emails, no trailing slash
+	Secret          []byte              // HMAC key: meter cookie and other signed values
+	SecureCookies   bool                // serve over TLS: Secure and __Host- cookies
+	TrustProxy      bool                // the peer is a proxy (one hop of X-Forwarded-For); see TrustedProxies
+	TrustedProxies  []netip.Prefix      // KIOSKO_TRUSTED_PROXIES: peers whose X-Forwarded-For is believed
+	HSTS            bool                // send Strict-Transport-Security (KIOSKO_PUBLIC_URL is https)
+	Entitlements    *entitlement.Issuer // signs the entitlement of reading answers; nil: none
+	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
+	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Log             *slog.Logger
 }
 
@@ -200,6 +206,8 @@ func HTTPStatus(code string) int {
 		return http.StatusNotImplemented
 	case kiosko.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case kiosko.EGONE:
+		return http.StatusGone
 	}
 	return http.StatusInternalServerError
 }
@@ -231,7 +239,7 @@ func (d *Deps) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var body ErrorBody
 	body.Error.Code = code
 	body.Error.Message = d.Catalog.Error(d.Lang(r, ""), err)
-	if e, ok := err.(*kiosko.Error); ok {
+	if e := (*kiosko.Error)(nil); errors.As(err, &e) {
 		body.Error.Field = e.Field
 	}
 	WriteJSON(w, HTTPStatus(code), body)

@@ -4,6 +4,20 @@
 // Catalogs are flat JSON files in locale/, named AREA.LANG.json (web.es.json,
 // errors.en.json, ...); each area belongs to one package so people can work
 // on them side by side. Messages may hold fmt verbs (%d, %s).
+//
+// A message whose words depend on a number is an object of CLDR plural
+// forms instead of a string:
+//
+//	"web.meter.left": {"one": "%d free article left.", "other": "%d free articles left."}
+//
+// The form is chosen with the language's CLDR cardinal rules
+// (golang.org/x/text/feature/plural) from the first integer argument, or
+// from the argument named by "arg" (1-based) when another one counts:
+//
+//	"billing.seats.used": {"arg": 2, "one": "%d of %d seat taken", "other": "%d of %d seats taken"}
+//
+// "other" is required; forms a language does not use (Spanish "few") are
+// ignored, and a missing form falls back to "other".
 package i18n
 
 import (
@@ -17,6 +31,9 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/text/feature/plural"
+	"golang.org/x/text/language"
+
 	"github.com/kiosko/kiosko"
 )
 
@@ -25,7 +42,7 @@ var files embed.FS
 
 // Catalog maps language -> key -> message.
 type Catalog struct {
-	msgs map[string]map[string]string
+	msgs map[string]map[string]message
 	// origin remembers which file defined a key, for error messages.
 	origin map[string]string
 }
@@ -48,7 +65,7 @@ func Default() *Catalog {
 
 // Load reads every locale/AREA.LANG.json file of fsys.
 func Load(fsys fs.FS) (*Catalog, error) {
-	c := &Catalog{msgs: map[string]map[string]string{}, origin: map[string]string{}}
+	c := &Catalog{msgs: map[string]map[string]message{}, origin: map[string]string{}}
 	names, err := fs.Glob(fsys, "locale/*.json")
 	if err != nil {
 		return nil, err
@@ -63,12 +80,12 @@ func Load(fsys fs.FS) (*Catalog, error) {
 		if err != nil {
 			return nil, err
 		}
-		var m map[string]string
+		var m map[string]message
 		if err := json.Unmarshal(data, &m); err != nil {
 			return nil, fmt.Errorf("i18n: %s: %w", name, err)
 		}
 		if c.msgs[lang] == nil {
-			c.msgs[lang] = map[string]string{}
+			c.msgs[lang] = map[string]message{}
 		}
 		for k, v := range m {
 			if prev, ok := c.origin[lang+":"+k]; ok {
@@ -81,14 +98,17 @@ func Load(fsys fs.FS) (*Catalog, error) {
 	return c, nil
 }
 
-// T returns the message key in lang, formatted with args. A missing key
+// T returns the message key in lang, formatted with args; a plural
+// message takes the form lang's CLDR rules give its count. A missing key
 // falls back to the other language, then to the key itself (the catalog
 // test makes sure neither happens).
 func (c *Catalog) T(lang, key string, args ...any) string {
 	msg, ok := c.msgs[lang][key]
+	msgLang := lang
 	if !ok {
 		for _, l := range kiosko.Languages {
 			if msg, ok = c.msgs[l][key]; ok {
+				msgLang = l
 				break
 			}
 		}
@@ -96,10 +116,137 @@ func (c *Catalog) T(lang, key string, args ...any) string {
 			return key
 		}
 	}
-	if len(args) == 0 {
-		return msg
+	text := msg.text
+	if msg.forms != nil {
+		text = msg.form(msgLang, args)
 	}
-	return fmt.Sprintf(msg, args...)
+	if len(args) == 0 {
+		return text
+	}
+	return fmt.Sprintf(text, args...)
+}
+
+// message is one catalog entry: a plain text, or plural forms.
+type message struct {
+	text  string
+	forms map[plural.Form]string
+	arg   int // 1-based argument that counts; 0: the first integer
+}
+
+// pluralForms names the CLDR forms a catalog may give.
+var pluralForms = map[string]plural.Form{
+	"zero": plural.Zero, "one": plural.One, "two": plural.Two,
+	"few": plural.Few, "many": plural.Many, "other": plural.Other,
+}
+
+// UnmarshalJSON reads a plain string or an object of plural forms.
+func (m *message) UnmarshalJSON(data []byte) error {
+	if err := json.Unmarshal(data, &m.text); err == nil {
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return errors.New("a message must be a string or an object of plural forms")
+	}
+	m.forms = map[plural.Form]string{}
+	for k, v := range raw {
+		if k == "arg" {
+			if err := json.Unmarshal(v, &m.arg); err != nil || m.arg < 1 {
+				return errors.New(`plural "arg" must be a positive argument number`)
+			}
+			continue
+		}
+		f, ok := pluralForms[k]
+		if !ok {
+			return fmt.Errorf("unknown plural form %q (zero, one, two, few, many, other)", k)
+		}
+		var text string
+		if err := json.Unmarshal(v, &text); err != nil {
+			return fmt.Errorf("plural form %q must be a string", k)
+		}
+		m.forms[f] = text
+	}
+	other, ok := m.forms[plural.Other]
+	if !ok {
+		return errors.New(`a plural message needs an "other" form`)
+	}
+	m.text = other
+	return nil
+}
+
+// form picks the plural form for the count among args.
+func (m message) form(lang string, args []any) string {
+	n, ok := m.count(args)
+	if !ok {
+		return m.text
+	}
+	if n < 0 {
+		n = -n
+	}
+	tag := language.Make(lang)
+	f := plural.Cardinal.MatchPlural(tag, n%1_000_000_000, 0, 0, 0, 0)
+	if n >= 1_000_000_000 {
+		f = plural.Other
+	}
+	if text, ok := m.forms[f]; ok {
+		return text
+	}
+	return m.text
+}
+
+// count finds the number a plural message depends on.
+func (m message) count(args []any) (int, bool) {
+	if m.arg > 0 {
+		if m.arg > len(args) {
+			return 0, false
+		}
+		return asInt(args[m.arg-1])
+	}
+	for _, a := range args {
+		if n, ok := asInt(a); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func asInt(a any) (int, bool) {
+	switch v := a.(type) {
+	case int:
+		return v, true
+	case int64:
+		return int(v), true
+	case int32:
+		return int(v), true
+	case uint:
+		return int(v), true
+	case uint64:
+		return int(v), true
+	}
+	return 0, false
+}
+
+// Forms returns the plural forms of key in lang by CLDR name ("one",
+// "other"), or nil for a plain message; the page script uses them with
+// Intl.PluralRules, which follows the same CLDR rules.
+func (c *Catalog) Forms(lang, key string) map[string]string {
+	msg, ok := c.msgs[lang][key]
+	if !ok || msg.forms == nil {
+		return nil
+	}
+	out := map[string]string{}
+	for name, f := range pluralForms {
+		if text, ok := msg.forms[f]; ok {
+			out[name] = text
+		}
+	}
+	return out
+}
+
+// IsPlural reports whether key is a plural message in lang.
+func (c *Catalog) IsPlural(lang, key string) bool {
+	msg, ok := c.msgs[lang][key]
+	return ok && msg.forms != nil
 }
 
 // Has reports whether lang has key.

@@ -96,14 +96,14 @@ func fill(t testing.TB, db kiosko.Store, smtpAddr string) *env {
 		}
 	}
 	arts := []*kiosko.Article{
-		{ID: "es-presupuestos", Edition: "es", Title: "El Congreso aprueba los presupuestos", Standfirst: "La votación salió adelante por dos votos.", Author: "Lucía Gómez", PublishedAt: now.Add(-2 * 24 * time.Hour)},
+		{ID: "es-presupuestos", Edition: "es", Title: "El Congreso aprueba los presupuestos", Standfirst: "La votación salió adelante por dos votos.", Authors: []string{"Lucía Gómez"}, PublishedAt: now.Add(-2 * 24 * time.Hour)},
 		{ID: "es-sequia", Edition: "es", Title: "La sequía vacía los embalses del sur", Standfirst: "Las reservas caen al 20 %.", PublishedAt: now.Add(-5 * 24 * time.Hour)},
 		{ID: "es-viejo", Edition: "es", Title: "Noticia de hace un mes", PublishedAt: now.Add(-30 * 24 * time.Hour)},
-		{ID: "us-transit", Edition: "us", Title: "City council backs the new tram line", Standfirst: "Construction starts in the spring.", Author: "Sam Lee", PublishedAt: now.Add(-24 * time.Hour)},
+		{ID: "us-transit", Edition: "us", Title: "City council backs the new tram line", Standfirst: "Construction starts in the spring.", Authors: []string{"Sam Lee"}, PublishedAt: now.Add(-24 * time.Hour)},
 		{ID: "us-old", Edition: "us", Title: "Last month's story", PublishedAt: now.Add(-20 * 24 * time.Hour)},
 	}
 	for _, a := range arts {
-		a.Access, a.Body = kiosko.AccessFree, []string{"…"}
+		a.Access, a.BodyMarkdown, a.BodyHTML = kiosko.AccessFree, "…", "<p>…</p>\n"
 		if err := db.CreateArticle(ctx, a); err != nil {
 			t.Fatal(err)
 		}

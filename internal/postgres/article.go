@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kiosko/kiosko"
@@ -36,36 +38,126 @@ func (db *DB) FindEditions(ctx context.Context) ([]*kiosko.Edition, error) {
 	return eds, fail("find editions", err)
 }
 
-const articleColumns = `id, edition, title, standfirst, author, body, access, published_at`
+func errArticleTaken(id string) *kiosko.Error {
+	return kiosko.Errorf(kiosko.ECONFLICT, "error.article_taken", "Article %q already exists.", id)
+}
+
+func errArticleChanged() *kiosko.Error {
+	return kiosko.Errorf(kiosko.ECONFLICT, "error.article_changed", "Someone else saved this article in the meantime.")
+}
+
+// articleFields are the columns an article and its revisions share.
+const articleFields = `edition, title, standfirst, authors, section, access, body_markdown, body_html, image, image_alt, status, published_at`
+
+const articleColumns = `id, ` + articleFields + `, updated_at, revision`
+
+// placeholders returns "$from, ..., $to".
+func placeholders(from, to int) string {
+	var b strings.Builder
+	for i := from; i <= to; i++ {
+		if i > from {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i)
+	}
+	return b.String()
+}
+
+// articleValues are a's articleFields, in order.
+func articleValues(a *kiosko.Article) ([]any, error) {
+	authors, err := json.Marshal(a.Authors)
+	if err != nil {
+		return nil, err
+	}
+	return []any{a.Edition, a.Title, a.Standfirst, string(authors), a.Section, a.Access, a.BodyMarkdown, a.BodyHTML,
+		a.Image, a.ImageAlt, a.Status, nanos(a.PublishedAt)}, nil
+}
+
+// articleDest are pointers to a's articleFields, in order; finish decodes
+// what needs it once the row is scanned.
+func articleDest(a *kiosko.Article) (dest []any, finish func() error) {
+	var authors string
+	var published int64
+	dest = []any{&a.Edition, &a.Title, &a.Standfirst, &authors, &a.Section, &a.Access, &a.BodyMarkdown, &a.BodyHTML,
+		&a.Image, &a.ImageAlt, &a.Status, &published}
+	return dest, func() error {
+		a.PublishedAt = fromNanos(published)
+		if err := json.Unmarshal([]byte(authors), &a.Authors); err != nil {
+			return fmt.Errorf("article %q authors: %w", a.ID, err)
+		}
+		return nil
+	}
+}
 
 func scanArticle(r pgx.Row) (*kiosko.Article, error) {
 	var a kiosko.Article
-	var body string
-	var published int64
-	if err := r.Scan(&a.ID, &a.Edition, &a.Title, &a.Standfirst, &a.Author, &body, &a.Access, &published); err != nil {
+	var updated int64
+	fields, finish := articleDest(&a)
+	dest := append([]any{&a.ID}, fields...)
+	if err := r.Scan(append(dest, &updated, &a.Revision)...); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(body), &a.Body); err != nil {
-		return nil, fmt.Errorf("article %q body: %w", a.ID, err)
-	}
-	a.PublishedAt = fromNanos(published)
-	return &a, nil
+	a.UpdatedAt = fromNanos(updated)
+	return &a, finish()
 }
 
-// CreateArticle stores a; ECONFLICT if the id is taken, EINVALID if its
-// edition does not exist.
+// CreateArticle stores a new article with revision 1; ECONFLICT if the id
+// is taken, EINVALID if its edition does not exist.
 func (db *DB) CreateArticle(ctx context.Context, a *kiosko.Article) error {
-	body := a.Body
-	if body == nil {
-		body = []string{}
+	a.Revision = 0
+	err := db.SaveArticle(ctx, a, "")
+	var ke *kiosko.Error
+	if errors.As(err, &ke) && ke.Key == "error.article_changed" {
+		return fmt.Errorf("create article: %w", errArticleTaken(a.ID))
 	}
-	bodyJSON, err := json.Marshal(body)
+	return err
+}
+
+// SaveArticle creates or replaces a.ID and keeps a revision, in one
+// transaction with the events pending in ctx. The stored row is locked
+// while the revision is compared, so of two saves from one revision
+// exactly one wins, on any number of nodes.
+func (db *DB) SaveArticle(ctx context.Context, a *kiosko.Article, by string) error {
+	kiosko.ArticleDefaults(a)
+	values, err := articleValues(a)
 	if err != nil {
-		return fmt.Errorf("create article: %w", err)
+		return fmt.Errorf("save article: %w", err)
 	}
-	_, err = db.pool.Exec(ctx, `INSERT INTO articles (`+articleColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		a.ID, a.Edition, a.Title, a.Standfirst, a.Author, string(bodyJSON), a.Access, nanos(a.PublishedAt))
-	return fail("create article", constraintErr(err, kiosko.Errorf(kiosko.ECONFLICT, "error.article_taken", "Article %q already exists.", a.ID)))
+	n := len(values)
+	next := a.Revision + 1
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		var current int
+		err := tx.QueryRow(ctx, `SELECT revision FROM articles WHERE id = $1 FOR UPDATE`, a.ID).Scan(&current)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			if a.Revision != 0 {
+				return errArticleChanged()
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO articles (`+articleColumns+`) VALUES (`+placeholders(1, n+3)+`)`,
+				append(append([]any{a.ID}, values...), nanos(a.UpdatedAt), next)...)
+			if err != nil {
+				return constraintErr(err, errArticleTaken(a.ID))
+			}
+		case err != nil:
+			return err
+		case current != a.Revision:
+			return errArticleChanged()
+		default:
+			_, err = tx.Exec(ctx, `UPDATE articles SET (`+articleFields+`, updated_at, revision) = (`+placeholders(1, n+2)+fmt.Sprintf(`) WHERE id = $%d`, n+3),
+				append(values, nanos(a.UpdatedAt), next, a.ID)...)
+			if err != nil {
+				return constraintErr(err, nil)
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO article_revisions (article_id, number, saved_at, saved_by, `+articleFields+`) VALUES (`+placeholders(1, n+4)+`)`,
+			append([]any{a.ID, next, nanos(a.UpdatedAt), by}, values...)...)
+		return err
+	})
+	if err != nil {
+		return fail("save article", err)
+	}
+	a.Revision = next
+	return nil
 }
 
 // FindArticleByID returns an article, or ENOTFOUND.
@@ -79,6 +171,14 @@ func (db *DB) FindArticles(ctx context.Context, f kiosko.ArticleFilter) ([]*kios
 	if f.Edition != "" {
 		c.add("edition = ?", f.Edition)
 	}
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = []string{kiosko.StatusPublished, kiosko.StatusScheduled}
+	}
+	c.add("status = ANY(?)", statuses)
+	if !f.VisibleAt.IsZero() {
+		c.add("published_at <= ?", nanos(f.VisibleAt))
+	}
 	if !f.Since.IsZero() {
 		c.add("published_at >= ?", nanos(f.Since))
 	}
@@ -91,4 +191,30 @@ func (db *DB) FindArticles(ctx context.Context, f kiosko.ArticleFilter) ([]*kios
 		return nil, fail("find articles", err)
 	}
 	return articles, nil
+}
+
+const revisionColumns = `article_id, number, saved_at, saved_by, ` + articleFields
+
+func scanRevision(r pgx.Row) (*kiosko.ArticleRevision, error) {
+	var rev kiosko.ArticleRevision
+	var saved int64
+	fields, finish := articleDest(&rev.Article)
+	if err := r.Scan(append([]any{&rev.ArticleID, &rev.Number, &saved, &rev.SavedBy}, fields...)...); err != nil {
+		return nil, err
+	}
+	rev.SavedAt = fromNanos(saved)
+	rev.Article.ID, rev.Article.Revision, rev.Article.UpdatedAt = rev.ArticleID, rev.Number, rev.SavedAt
+	return &rev, finish()
+}
+
+// FindArticleRevisions lists an article's revisions, newest first.
+func (db *DB) FindArticleRevisions(ctx context.Context, id string) ([]*kiosko.ArticleRevision, error) {
+	revs, err := queryList(ctx, db.pool, scanRevision, `SELECT `+revisionColumns+` FROM article_revisions WHERE article_id = $1 ORDER BY number DESC`, id)
+	return revs, fail("find revisions", err)
+}
+
+// FindArticleRevision returns one revision, or ENOTFOUND.
+func (db *DB) FindArticleRevision(ctx context.Context, id string, number int) (*kiosko.ArticleRevision, error) {
+	return queryOne(ctx, db.pool, notFound("error.revision_unknown", "No such revision."), scanRevision,
+		`SELECT `+revisionColumns+` FROM article_revisions WHERE article_id = $1 AND number = $2`, id, number)
 }

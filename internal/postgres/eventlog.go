@@ -37,7 +37,10 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []kiosko.Event) error {
 			return nil
 		})
 	}
-	return tx.SendBatch(ctx, &b).Close()
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return err
+	}
+	return enqueueWebhooks(ctx, tx, events)
 }
 
 // FindEvents lists events by ID, oldest first.

@@ -49,7 +49,15 @@ func nullBlob(b []byte) []byte {
 // CreateSubscriber stores s and sets its ID; ECONFLICT when the edition
 // already has the email.
 func (db *DB) CreateSubscriber(ctx context.Context, s *kiosko.Subscriber) error {
-	return fail("", createSubscriber(ctx, db.pool, s))
+	if s.Status != kiosko.SubscriberConfirmed {
+		return fail("", createSubscriber(ctx, db.pool, s))
+	}
+	return fail("", db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := createSubscriber(ctx, tx, s); err != nil {
+			return err
+		}
+		return emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, s.CreatedAt))
+	}))
 }
 
 func createSubscriber(ctx context.Context, q Querier, s *kiosko.Subscriber) error {
@@ -94,17 +102,40 @@ func (db *DB) UpdateSubscriber(ctx context.Context, s *kiosko.Subscriber) error 
 
 // ConfirmSubscriber moves a pending subscriber to confirmed.
 func (db *DB) ConfirmSubscriber(ctx context.Context, id int64, at time.Time) (bool, error) {
-	n, err := execCount(ctx, db.pool, `UPDATE newsletter_subscribers SET status = 'confirmed', confirmed_at = $1 WHERE id = $2 AND status = 'pending'`, nanos(at), id)
+	confirmed := false
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		s, err := queryOne(ctx, tx, errSubscriberNotFound(), scanSubscriber, `UPDATE newsletter_subscribers SET status = 'confirmed', confirmed_at = $1
+			WHERE id = $2 AND status = 'pending' RETURNING `+subscriberColumns, nanos(at), id)
+		if kiosko.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		confirmed = true
+		return emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, at))
+	})
 	if err != nil {
 		return false, fail("confirm subscriber", err)
 	}
-	return n == 1, nil
+	return confirmed, nil
 }
 
 // UnsubscribeSubscriber marks the subscriber unsubscribed.
 func (db *DB) UnsubscribeSubscriber(ctx context.Context, id int64, at time.Time) error {
-	return execOne(ctx, db.pool, errSubscriberNotFound(), `UPDATE newsletter_subscribers
-		SET status = 'unsubscribed', unsubscribed_at = coalesce(CASE WHEN status = 'unsubscribed' THEN unsubscribed_at END, $1) WHERE id = $2`, nanos(at), id)
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := queryOne(ctx, tx, errSubscriberNotFound(), scanSubscriber, `SELECT `+subscriberColumns+` FROM newsletter_subscribers WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if err := execOne(ctx, tx, errSubscriberNotFound(), `UPDATE newsletter_subscribers
+		SET status = 'unsubscribed', unsubscribed_at = coalesce(CASE WHEN status = 'unsubscribed' THEN unsubscribed_at END, $1) WHERE id = $2`, nanos(at), id); err != nil {
+			return err
+		}
+		if before.Status == kiosko.SubscriberUnsubscribed {
+			return nil
+		}
+		return emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterUnsubscribed, before, at))
+	})
 }
 
 // ImportSubscribers adds confirmed subscribers in one transaction.
@@ -122,6 +153,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, subs []*kiosko.Subscriber, 
 				if err := createSubscriber(ctx, tx, s); err != nil {
 					return err
 				}
+				if err := emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, at)); err != nil {
+					return err
+				}
 				out[i] = kiosko.ImportAdded
 			case err != nil:
 				return err
@@ -131,6 +165,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, subs []*kiosko.Subscriber, 
 					return err
 				}
 				s.ID = id
+				if err := emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, at)); err != nil {
+					return err
+				}
 				out[i] = kiosko.ImportConfirmed
 			case status == kiosko.SubscriberConfirmed:
 				s.ID = id

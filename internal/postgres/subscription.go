@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -101,7 +100,10 @@ func (db *DB) CreateSubscription(ctx context.Context, s *kiosko.Subscription) er
 				return err
 			}
 		}
-		return addFreeSeats(ctx, tx, s.ID, 1, s.Seats-1)
+		if err := addFreeSeats(ctx, tx, s.ID, 1, s.Seats-1); err != nil {
+			return err
+		}
+		return emit(ctx, tx, kiosko.SubscriptionEvent(kiosko.EventSubscriptionCreated, s, s.CreatedAt))
 	})
 	if err != nil {
 		s.ID = 0
@@ -163,6 +165,7 @@ func (db *DB) UpdateSubscription(ctx context.Context, id int64, upd kiosko.Subsc
 		if s, err = lockSubscription(ctx, tx, id); err != nil {
 			return err
 		}
+		before := *s
 		setIf(&s.PlanCode, upd.PlanCode)
 		setIf(&s.Status, upd.Status)
 		setIf(&s.PriceCents, upd.PriceCents)
@@ -178,7 +181,13 @@ func (db *DB) UpdateSubscription(ctx context.Context, id int64, upd kiosko.Subsc
 		_, err = tx.Exec(ctx, `UPDATE subscriptions SET plan_code = $1, status = $2, seats = $3, price_cents = $4, provider_ref = $5,
 			current_period_end = $6, cancel_at_period_end = $7 WHERE id = $8`,
 			s.PlanCode, s.Status, s.Seats, s.PriceCents, s.ProviderRef, nanos(s.CurrentPeriodEnd), s.CancelAtPeriodEnd, id)
-		return constraintErr(err, errProviderRefTaken(s))
+		if err != nil {
+			return constraintErr(err, errProviderRefTaken(s))
+		}
+		if ev, changed := kiosko.SubscriptionChangeEvent(&before, s, time.Now()); changed {
+			return emit(ctx, tx, ev)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fail("update subscription", err)
@@ -315,7 +324,10 @@ func (db *DB) AssignSeat(ctx context.Context, subscriptionID, accountID int64, a
 			scanSeat, `UPDATE seats SET account_id = $1, assigned_at = $2
 			WHERE id = (SELECT id FROM seats WHERE subscription_id = $3 AND account_id IS NULL ORDER BY position LIMIT 1 FOR UPDATE)
 			RETURNING `+seatColumns, accountID, nanos(at), subscriptionID)
-		return constraintErr(err, errSeatTaken())
+		if err != nil {
+			return constraintErr(err, errSeatTaken())
+		}
+		return emit(ctx, tx, kiosko.SeatEvent(kiosko.EventSeatAdded, seat, accountID, at))
 	})
 	if err != nil {
 		return nil, fail("assign seat", err)
@@ -327,24 +339,48 @@ func (db *DB) AssignSeat(ctx context.Context, subscriptionID, accountID int64, a
 // (position 1) cannot be freed: EINVALID.
 func (db *DB) FreeSeat(ctx context.Context, seatID int64) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var pos int
-		if err := tx.QueryRow(ctx, `SELECT position FROM seats WHERE id = $1 FOR UPDATE`, seatID).Scan(&pos); errors.Is(err, pgx.ErrNoRows) {
-			return errSeatNotFound()
-		} else if err != nil {
+		seat, err := queryOne(ctx, tx, errSeatNotFound(), scanSeat, `SELECT `+seatColumns+` FROM seats WHERE id = $1 FOR UPDATE`, seatID)
+		if err != nil {
 			return err
 		}
-		if pos == 1 {
+		if seat.Position == 1 {
 			return &kiosko.Error{Code: kiosko.EINVALID, Key: "error.owner_seat", Message: "The owner's seat cannot be freed."}
 		}
-		_, err := tx.Exec(ctx, `UPDATE seats SET account_id = NULL, assigned_at = NULL, sharing_warning = NULL WHERE id = $1`, seatID)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE seats SET account_id = NULL, assigned_at = NULL, sharing_warning = NULL WHERE id = $1`, seatID); err != nil {
+			return err
+		}
+		if seat.AccountID == 0 {
+			return nil
+		}
+		now := time.Now()
+		var evs []kiosko.Event
+		if seat.SharingWarning != nil {
+			evs = append(evs, kiosko.SharingWarningEvent(seat, false, now))
+		}
+		return emit(ctx, tx, append(evs, kiosko.SeatEvent(kiosko.EventSeatRemoved, seat, seat.AccountID, now))...)
 	})
 	return fail("free seat", err)
 }
 
 // SetSeatWarning records (at != nil) or clears (nil) a sharing warning.
 func (db *DB) SetSeatWarning(ctx context.Context, seatID int64, at *time.Time) error {
-	return execOne(ctx, db.pool, errSeatNotFound(), `UPDATE seats SET sharing_warning = $1 WHERE id = $2`, nullNanos(at), seatID)
+	return db.inTx(ctx, func(tx pgx.Tx) error {
+		seat, err := queryOne(ctx, tx, errSeatNotFound(), scanSeat, `SELECT `+seatColumns+` FROM seats WHERE id = $1 FOR UPDATE`, seatID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE seats SET sharing_warning = $1 WHERE id = $2`, nullNanos(at), seatID); err != nil {
+			return err
+		}
+		if (seat.SharingWarning != nil) == (at != nil) {
+			return nil
+		}
+		when := time.Now()
+		if at != nil {
+			when = *at
+		}
+		return emit(ctx, tx, kiosko.SharingWarningEvent(seat, at != nil, when))
+	})
 }
 
 // FindWarnedSeats lists seats under sharing warning.

@@ -41,7 +41,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, events []kiosko.Event) error 
 			return fmt.Errorf("event %s: %w", e.Type, err)
 		}
 	}
-	return nil
+	return enqueueWebhooks(ctx, tx, events)
 }
 
 // FindEvents lists events by ID, oldest first.

@@ -47,7 +47,15 @@ func nullBlob(b []byte) any {
 // CreateSubscriber stores s and sets its ID; ECONFLICT when the edition
 // already has the email.
 func (db *DB) CreateSubscriber(ctx context.Context, s *kiosko.Subscriber) error {
-	return createSubscriber(ctx, db.write, s)
+	if s.Status != kiosko.SubscriberConfirmed {
+		return createSubscriber(ctx, db.write, s)
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := createSubscriber(ctx, tx, s); err != nil {
+			return err
+		}
+		return emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, s.CreatedAt))
+	})
 }
 
 func createSubscriber(ctx context.Context, q querier, s *kiosko.Subscriber) error {
@@ -91,18 +99,40 @@ func (db *DB) UpdateSubscriber(ctx context.Context, s *kiosko.Subscriber) error 
 
 // ConfirmSubscriber moves a pending subscriber to confirmed.
 func (db *DB) ConfirmSubscriber(ctx context.Context, id int64, at time.Time) (bool, error) {
-	res, err := db.write.ExecContext(ctx, `UPDATE newsletter_subscribers SET status = 'confirmed', confirmed_at = ? WHERE id = ? AND status = 'pending'`, nanos(at), id)
+	confirmed := false
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		s, err := queryOne(ctx, tx, errSubscriberNotFound(), scanSubscriber, `UPDATE newsletter_subscribers SET status = 'confirmed', confirmed_at = ?
+			WHERE id = ? AND status = 'pending' RETURNING `+subscriberColumns, nanos(at), id)
+		if kiosko.IsNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		confirmed = true
+		return emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, at))
+	})
 	if err != nil {
 		return false, fmt.Errorf("confirm subscriber: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	return confirmed, nil
 }
 
 // UnsubscribeSubscriber marks the subscriber unsubscribed.
 func (db *DB) UnsubscribeSubscriber(ctx context.Context, id int64, at time.Time) error {
-	return execOne(ctx, db.write, errSubscriberNotFound(), `UPDATE newsletter_subscribers
-		SET status = 'unsubscribed', unsubscribed_at = coalesce(CASE WHEN status = 'unsubscribed' THEN unsubscribed_at END, ?) WHERE id = ?`, nanos(at), id)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := queryOne(ctx, tx, errSubscriberNotFound(), scanSubscriber, `SELECT `+subscriberColumns+` FROM newsletter_subscribers WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if err := execOne(ctx, tx, errSubscriberNotFound(), `UPDATE newsletter_subscribers
+		SET status = 'unsubscribed', unsubscribed_at = coalesce(CASE WHEN status = 'unsubscribed' THEN unsubscribed_at END, ?) WHERE id = ?`, nanos(at), id); err != nil {
+			return err
+		}
+		if before.Status == kiosko.SubscriberUnsubscribed {
+			return nil
+		}
+		return emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterUnsubscribed, before, at))
+	})
 }
 
 // ImportSubscribers adds confirmed subscribers in one transaction.
@@ -129,6 +159,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, subs []*kiosko.Subscriber, 
 				if err := createSubscriber(ctx, tx, s); err != nil {
 					return err
 				}
+				if err := emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, at)); err != nil {
+					return err
+				}
 				out[i] = kiosko.ImportAdded
 			case err != nil:
 				return err
@@ -137,6 +170,9 @@ func (db *DB) ImportSubscribers(ctx context.Context, subs []*kiosko.Subscriber, 
 					return err
 				}
 				s.ID = id
+				if err := emit(ctx, tx, kiosko.NewsletterEvent(kiosko.EventNewsletterSubscribed, s, at)); err != nil {
+					return err
+				}
 				out[i] = kiosko.ImportConfirmed
 			case status == kiosko.SubscriberConfirmed:
 				s.ID = id

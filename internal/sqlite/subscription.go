@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -99,7 +98,10 @@ func (db *DB) CreateSubscription(ctx context.Context, s *kiosko.Subscription) er
 				return err
 			}
 		}
-		return addFreeSeats(ctx, tx, s.ID, 1, s.Seats-1)
+		if err := addFreeSeats(ctx, tx, s.ID, 1, s.Seats-1); err != nil {
+			return err
+		}
+		return emit(ctx, tx, kiosko.SubscriptionEvent(kiosko.EventSubscriptionCreated, s, s.CreatedAt))
 	})
 	if err != nil {
 		s.ID = 0
@@ -158,6 +160,7 @@ func (db *DB) UpdateSubscription(ctx context.Context, id int64, upd kiosko.Subsc
 		if s, err = findSubscription(ctx, tx, id); err != nil {
 			return err
 		}
+		before := *s
 		setIf(&s.PlanCode, upd.PlanCode)
 		setIf(&s.Status, upd.Status)
 		setIf(&s.PriceCents, upd.PriceCents)
@@ -173,7 +176,13 @@ func (db *DB) UpdateSubscription(ctx context.Context, id int64, upd kiosko.Subsc
 		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET plan_code = ?, status = ?, seats = ?, price_cents = ?, provider_ref = ?,
 			current_period_end = ?, cancel_at_period_end = ? WHERE id = ?`,
 			s.PlanCode, s.Status, s.Seats, s.PriceCents, s.ProviderRef, nanos(s.CurrentPeriodEnd), s.CancelAtPeriodEnd, id)
-		return constraintErr(err, errProviderRefTaken(s))
+		if err != nil {
+			return constraintErr(err, errProviderRefTaken(s))
+		}
+		if ev, changed := kiosko.SubscriptionChangeEvent(&before, s, time.Now()); changed {
+			return emit(ctx, tx, ev)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update subscription: %w", err)
@@ -314,7 +323,10 @@ func (db *DB) AssignSeat(ctx context.Context, subscriptionID, accountID int64, a
 			scanSeat, `UPDATE seats SET account_id = ?, assigned_at = ?
 			WHERE id = (SELECT id FROM seats WHERE subscription_id = ? AND account_id IS NULL ORDER BY position LIMIT 1)
 			RETURNING `+seatColumns, accountID, nanos(at), subscriptionID)
-		return constraintErr(err, errSeatTaken())
+		if err != nil {
+			return constraintErr(err, errSeatTaken())
+		}
+		return emit(ctx, tx, kiosko.SeatEvent(kiosko.EventSeatAdded, seat, accountID, at))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("assign seat: %w", err)
@@ -326,17 +338,25 @@ func (db *DB) AssignSeat(ctx context.Context, subscriptionID, accountID int64, a
 // (position 1) cannot be freed: EINVALID.
 func (db *DB) FreeSeat(ctx context.Context, seatID int64) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var pos int
-		if err := tx.QueryRowContext(ctx, `SELECT position FROM seats WHERE id = ?`, seatID).Scan(&pos); errors.Is(err, sql.ErrNoRows) {
-			return errSeatNotFound()
-		} else if err != nil {
+		seat, err := queryOne(ctx, tx, errSeatNotFound(), scanSeat, `SELECT `+seatColumns+` FROM seats WHERE id = ?`, seatID)
+		if err != nil {
 			return err
 		}
-		if pos == 1 {
+		if seat.Position == 1 {
 			return &kiosko.Error{Code: kiosko.EINVALID, Key: "error.owner_seat", Message: "The owner's seat cannot be freed."}
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE seats SET account_id = NULL, assigned_at = NULL, sharing_warning = NULL WHERE id = ?`, seatID)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE seats SET account_id = NULL, assigned_at = NULL, sharing_warning = NULL WHERE id = ?`, seatID); err != nil {
+			return err
+		}
+		if seat.AccountID == 0 {
+			return nil
+		}
+		now := time.Now()
+		var evs []kiosko.Event
+		if seat.SharingWarning != nil {
+			evs = append(evs, kiosko.SharingWarningEvent(seat, false, now))
+		}
+		return emit(ctx, tx, append(evs, kiosko.SeatEvent(kiosko.EventSeatRemoved, seat, seat.AccountID, now))...)
 	})
 	if err != nil {
 		return fmt.Errorf("free seat: %w", err)
@@ -346,7 +366,23 @@ func (db *DB) FreeSeat(ctx context.Context, seatID int64) error {
 
 // SetSeatWarning records (at != nil) or clears (nil) a sharing warning.
 func (db *DB) SetSeatWarning(ctx context.Context, seatID int64, at *time.Time) error {
-	return execOne(ctx, db.write, errSeatNotFound(), `UPDATE seats SET sharing_warning = ? WHERE id = ?`, nullNanos(at), seatID)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		seat, err := queryOne(ctx, tx, errSeatNotFound(), scanSeat, `SELECT `+seatColumns+` FROM seats WHERE id = ?`, seatID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE seats SET sharing_warning = ? WHERE id = ?`, nullNanos(at), seatID); err != nil {
+			return err
+		}
+		if (seat.SharingWarning != nil) == (at != nil) {
+			return nil
+		}
+		when := time.Now()
+		if at != nil {
+			when = *at
+		}
+		return emit(ctx, tx, kiosko.SharingWarningEvent(seat, at != nil, when))
+	})
 }
 
 // FindWarnedSeats lists seats under sharing warning.

@@ -21,8 +21,9 @@ func newEdition(t *testing.T, s kiosko.Store, code, lang string) *kiosko.Edition
 
 func newArticle(t *testing.T, s kiosko.Store, id, edition string, published time.Time) *kiosko.Article {
 	t.Helper()
-	a := &kiosko.Article{ID: id, Edition: edition, Title: "Title " + id, Standfirst: "Standfirst", Author: "Redacción",
-		Body: []string{"First paragraph.", "Second, with \"quotes\" and ñ."}, Access: kiosko.AccessSubscriber, PublishedAt: published}
+	a := &kiosko.Article{ID: id, Edition: edition, Title: "Title " + id, Standfirst: "Standfirst", Authors: []string{"Redacción"},
+		BodyMarkdown: "First paragraph.\n\nSecond, with \"quotes\" and ñ.", BodyHTML: "<p>First paragraph.</p>\n<p>Second, with &#34;quotes&#34; and ñ.</p>\n",
+		Access: kiosko.AccessSubscriber, PublishedAt: published}
 	if err := s.CreateArticle(t.Context(), a); err != nil {
 		t.Fatalf("CreateArticle: %v", err)
 	}
@@ -75,7 +76,8 @@ var articleTests = []test{
 		got, err := s.FindArticleByID(ctx, "la-noticia")
 		ok(t, err)
 		if got.ID != a.ID || got.Edition != a.Edition || got.Title != a.Title || got.Standfirst != a.Standfirst ||
-			got.Author != a.Author || got.Access != a.Access || !slices.Equal(got.Body, a.Body) {
+			!slices.Equal(got.Authors, a.Authors) || got.Access != a.Access || got.BodyMarkdown != a.BodyMarkdown || got.BodyHTML != a.BodyHTML ||
+			got.Status != kiosko.StatusPublished || got.Revision != 1 {
 			t.Errorf("FindArticleByID = %+v, want %+v", got, a)
 		}
 		sameTime(t, "PublishedAt", got.PublishedAt, t0)

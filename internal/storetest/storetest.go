@@ -34,8 +34,15 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Store", storeTests},
 		{"InviteAndBilling", inviteTests},
 		{"Newsletter", newsletterTests},
+		{"Newsroom", newsroomTests},
+		{"APIKey", apiKeyTests},
+		{"Image", imageTests},
+		{"Webhook", webhookTests},
 		{"Console", consoleTests},
 		{"Insights", insightsTests},
+		{"AccountData", accountDataTests},
+		{"Members", memberTests},
+		{"ReaderLang", readerTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

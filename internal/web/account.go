@@ -68,12 +68,13 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Email, f.Name, f.Next = strings.TrimSpace(r.PostForm.Get("email")), strings.TrimSpace(r.PostForm.Get("name")), safeNext(r.PostForm.Get("next"))
 	a, err := s.d.Auth.SignUpFrom(r.Context(), kiosko.SignUpRequest{
-		Email: f.Email, Password: r.PostForm.Get("password"), Name: f.Name, Lang: s.d.Lang(r, ""),
+		Email: f.Email, Password: r.PostForm.Get("password"), Name: f.Name, Lang: s.pageLang(r, s.editions(r)),
 	}, s.d.Client(r, "", ""))
 	if err != nil {
 		s.formPage(w, r, "signup", "web.signup.title", f, err)
 		return
 	}
+	s.afterSignUp(r, a) // accounts.go: the verification link
 	res, err := s.d.Auth.StartSession(r.Context(), a, s.d.Client(r, s.d.EnsureDevice(w, r), place(r)))
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("sign up: %w", err))
@@ -110,6 +111,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	s.endPrevious(r, res)
 	s.d.SetSession(w, res.Token)
 	s.d.SetDeviceToken(w, res.DeviceToken)
+	s.signedInLang(r, res)
 	redirect(w, r, orDefault(f.Next, "/account"))
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 	"time"
@@ -37,10 +38,15 @@ type ArticleView struct {
 	Path            string // /{edition}/{article}
 	// More is a few other articles of the edition.
 	More []*kiosko.Article
+	// Image is the lead image; nil for none.
+	Image *LeadImage
 }
 
 // ShowMeter says whether to tell the reader how many free articles are left.
 func (v *ArticleView) ShowMeter() bool { return v.Decision.Metered && v.Decision.Allowed }
+
+// Body is the article's body, rendered and sanitized when it was saved.
+func (v *ArticleView) Body() template.HTML { return template.HTML(v.Article.BodyHTML) }
 
 // Wall is the wall shown instead of the body: "register", "subscribe" or "".
 func (v *ArticleView) Wall() string { return v.Decision.Wall }
@@ -55,15 +61,17 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.NewPage(r, ed.Lang)
+	s.rememberLang(w, r, ed.Lang)
 	p.Edition, p.Title = ed, a.Title
 	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
 	p.Data = v
+	v.Image = s.leadImage(r.Context(), a)
 	if err := s.decide(w, r, p, v); err != nil {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
 		return
 	}
 	v.JSONLD = s.jsonLD(p, v)
-	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, Limit: 4}); err == nil {
+	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: 4}); err == nil {
 		for _, m := range more {
 			if m.ID != a.ID && len(v.More) < 3 {
 				v.More = append(v.More, m)
@@ -112,7 +120,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, p *Page, v *Arti
 		return nil
 	}
 	v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
-	if a.Access != kiosko.AccessSubscriber || s.d.Reading == nil {
+	if !a.NeedsSeat() || s.d.Reading == nil {
 		v.ShowBody = true
 		return nil
 	}
@@ -159,7 +167,11 @@ func (s *Server) takeover(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) findArticle(w http.ResponseWriter, r *http.Request, ed *kiosko.Edition) (*kiosko.Article, bool) {
 	a, err := s.d.Store.FindArticleByID(r.Context(), r.PathValue("article"))
-	if kiosko.IsNotFound(err) || err == nil && a.Edition != ed.Code {
+	if err == nil && a.Edition == ed.Code && a.Gone() {
+		s.Gone(w, r, ed)
+		return nil, false
+	}
+	if kiosko.IsNotFound(err) || err == nil && (a.Edition != ed.Code || !a.VisibleAt(s.d.Clock.Now())) {
 		s.NotFound(w, r)
 		return nil, false
 	} else if err != nil {
@@ -256,8 +268,9 @@ func usedUp(limit int) []string {
 }
 
 // jsonLD is the page's schema.org NewsArticle. Every article is behind the
-// meter or the subscription, so search engines are told the body
-// (.paywalled) is not free to read.
+// meter or the subscription, so search engines are told the part of the
+// page that holds the body or the wall (.paywalled, on every article page
+// whatever the reader may see) is not free to read.
 func (s *Server) jsonLD(p *Page, v *ArticleView) map[string]any {
 	a := v.Article
 	ld := map[string]any{
@@ -267,16 +280,20 @@ func (s *Server) jsonLD(p *Page, v *ArticleView) map[string]any {
 		"description":         a.Standfirst,
 		"datePublished":       a.PublishedAt.UTC().Format(time.RFC3339),
 		"inLanguage":          p.Lang,
-		"isAccessibleForFree": false,
+		"isAccessibleForFree": a.Access == kiosko.AccessOpen,
 		"hasPart": map[string]any{
 			"@type":               "WebPageElement",
-			"isAccessibleForFree": false,
+			"isAccessibleForFree": a.Access == kiosko.AccessOpen,
 			"cssSelector":         ".paywalled",
 		},
 		"publisher": map[string]any{"@type": "Organization", "name": p.T("web.site.name")},
 	}
-	if a.Author != "" {
-		ld["author"] = map[string]any{"@type": "Person", "name": a.Author}
+	if len(a.Authors) > 0 {
+		var authors []map[string]any
+		for _, name := range a.Authors {
+			authors = append(authors, map[string]any{"@type": "Person", "name": name})
+		}
+		ld["author"] = authors
 	}
 	if base := strings.TrimRight(s.d.PublicURL, "/"); base != "" {
 		ld["mainEntityOfPage"] = base + v.Path

@@ -174,6 +174,8 @@ type UpgradeView struct {
 	Online   bool
 	Next     string // "/billing/upgrade?plan=…", for sign-in links
 	Email    string // the signed-in reader's address, to tell the publisher
+	Have     bool   // the reader reads with this plan already: nothing to buy
+	HaveMine bool   // Have, and the reader pays for it
 }
 
 // upgradePage leads from "share with someone: upgrade" to a plan with more
@@ -203,6 +205,11 @@ func (s *Server) upgradePage(w http.ResponseWriter, r *http.Request) {
 			redirect(w, r, "/billing#invite")
 			return
 		}
+	}
+	// Never an upgrade to the plan one reads with (reader.go); an owner of
+	// a plan sold by the seat may still buy more seats.
+	if current, mine := s.currentPlan(r); current == plan.Code && (!plan.SeatsPerUnit || !mine) {
+		v.Have, v.HaveMine = true, mine
 	}
 	p.Data = v
 	s.Render(w, r, http.StatusOK, "billing_upgrade", p)

@@ -425,6 +425,9 @@ func TestStripeCheckoutWebhookCancel(t *testing.T) {
 	ana := e.browser("es")
 	ana.signUp("ana@example.com", "ana's long passphrase", "/")
 	anaID := e.account("ana@example.com").ID
+	if err := e.store.MarkEmailVerified(context.Background(), anaID, e.clock.Now()); err != nil { // only a verified address may pay
+		t.Fatal(err)
+	}
 	if p := ana.get(articlePath); reads(p) {
 		t.Fatal("a free account reads a subscriber article")
 	}

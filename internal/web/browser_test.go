@@ -73,6 +73,17 @@ func TestBrowserReading(t *testing.T) {
 			t.Fatalf("%s: %v (screenshot: %s)", step, err, screenshot(t, ctx, step))
 		}
 	}
+	// expect evaluates a script expression in the tab and fails, with a
+	// screenshot, when it does not give want.
+	expect := func(ctx context.Context, step, expr, want string) {
+		t.Helper()
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		got, err := chromedp.Run(c, chromedp.Evaluate[string](expr))
+		if err != nil || got != want {
+			t.Errorf("%s: %s = %q (%v), want %q (screenshot: %s)", step, expr, got, err, want, screenshot(t, ctx, step))
+		}
+	}
 	signIn := func(ctx context.Context) {
 		run(ctx, "signin", 20*time.Second,
 			chromedp.Navigate(srv.URL+"/signin"),
@@ -87,10 +98,18 @@ func TestBrowserReading(t *testing.T) {
 	signIn(b)
 	run(a, "A-reads", 10*time.Second, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	run(b, "B-conflict", 10*time.Second, chromedp.Navigate(srv.URL+path), chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotPresent(chromedp.CSS("#article-body p")))
+	// Opened on the interstitial, the page moves focus to it, and says
+	// when the other device was last active as the server does.
+	expect(b, "B-first-load", `document.activeElement && document.activeElement.id`, "interstitial")
+	expect(b, "B-last-active", `document.getElementById("other-seen").textContent`, "ahora mismo")
+	expect(b, "B-headline", `document.getElementById("interstitial-title").textContent`, "Tu suscripción se está leyendo en otro dispositivo")
 	run(b, "B-continues", 10*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	// Pages heartbeat every 30 s or more: a few seconds is the push, not a
 	// poll, with room for a busy machine.
 	run(a, "A-displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
+	expect(a, "A-headline", `document.getElementById("interstitial-title").textContent`, "Tu suscripción ha pasado a leerse en otro dispositivo")
+	expect(a, "A-focus", `document.activeElement && document.activeElement.id`, "interstitial")
+	expect(a, "A-last-active", `document.getElementById("other-seen").textContent`, "ahora mismo")
 	e.clock.Add(time.Second) // the clock is the test's: move it as the reader would
 	run(a, "A-takes-back", 5*time.Second, chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	run(b, "B-displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
@@ -111,6 +130,8 @@ func TestBrowserReading(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#new_password")),
 		chromedp.WaitNotPresent(chromedp.CSS("#new_password")))
 	run(b, "B-signed-out", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#signed-out")))
+	// The masthead no longer offers "My account · Sign out".
+	expect(b, "B-masthead", `[...document.querySelectorAll(".nav-signed-in")].every(e => e.hidden) && !document.querySelector(".nav-signed-out").hidden ? "signed out" : "signed in"`, "signed out")
 }
 
 // screenshot saves what the tab shows into the test's artifact directory

@@ -41,7 +41,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, fmt.Errorf("home: %w", err))
 		return
 	}
-	redirect(w, r, "/"+editionForLang(s.d.Lang(r, ""), eds)+"/")
+	redirect(w, r, "/"+editionForLang(s.pageLang(r, eds), eds)+"/")
 }
 
 // FrontView is the data of a front page.
@@ -61,7 +61,7 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	arts, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, Limit: frontPageSize})
+	arts, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: frontPageSize})
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("front page: %w", err))
 		return
@@ -78,6 +78,7 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 		v.Top, v.Rest = rest[:n], rest[n:]
 	}
 	p := s.NewPage(r, ed.Lang)
+	s.rememberLang(w, r, ed.Lang)
 	p.Edition = ed
 	p.Title = ed.Name
 	p.Data = v

@@ -80,11 +80,13 @@ func TestNewsletterSignUpConfirmAndOneClickUnsubscribe(t *testing.T) {
 	token := strings.TrimPrefix(confirm, "/newsletter/confirm?token=")
 	for range 2 { // a double click answers the same
 		p = b.post("/newsletter/confirm", url.Values{"token": {token}})
-		if p.status != http.StatusOK || !p.has("Ya estás suscrito") {
+		if p.status != http.StatusOK || !p.has("Suscripción confirmada") {
 			t.Fatalf("confirm: %d %s", p.status, text(p.body))
 		}
 	}
-	if p = b.post("/newsletter/confirm", url.Values{"token": {"forged"}}); p.status != http.StatusNotFound || !p.has("no longer valid") {
+	// The reader came from the Spanish edition: the flow stays in Spanish
+	// for an English browser too.
+	if p = b.post("/newsletter/confirm", url.Values{"token": {"forged"}}); p.status != http.StatusNotFound || !p.has("ya no es válido") {
 		t.Fatalf("forged token: %d %s", p.status, text(p.body))
 	}
 
@@ -154,7 +156,9 @@ func TestNewsletterPreviewIsForEditors(t *testing.T) {
 	ed := e.browser("en")
 	ed.signIn("editor@kiosko.test", demo.Password)
 	p := ed.get("/newsletter/preview?edition=us")
-	if p.status != http.StatusOK || !p.has("Newsletter preview") || !p.has(`src="/newsletter/preview/email?edition=us"`) {
+	// The page speaks the editor's own language (her account is Spanish),
+	// not her browser's.
+	if p.status != http.StatusOK || !p.has("Vista previa del boletín") || !p.has(`src="/newsletter/preview/email?edition=us"`) {
 		t.Fatalf("editor: %d %s", p.status, text(p.body))
 	}
 	frame := ed.get("/newsletter/preview/email?edition=us")

@@ -29,14 +29,20 @@ type PlanRow struct {
 	Meter string // for the free account
 	Desc  string // what the plan is for, when the catalog has words for it
 	Paid  bool
+	// Current: the reader reads with this plan now (their own, or a seat
+	// someone else pays for; for the free account: signed in without one).
+	Current bool
+	Mine    bool // Current, and the reader pays for it
 }
 
 func (s *Server) plans(w http.ResponseWriter, r *http.Request) {
 	p := s.NewPage(r, "")
 	p.Title = p.T("web.plans.title")
 	var rows []PlanRow
-	for _, pl := range s.d.Plans.Sorted() {
-		row := PlanRow{Code: pl.Code, Name: pl.Name(p.Lang), Paid: pl.Paid()}
+	current, mine := s.currentPlan(r)
+	for _, pl := range plansInOrder(s.d.Plans) {
+		row := PlanRow{Code: pl.Code, Name: pl.Name(p.Lang), Paid: pl.Paid(), Current: pl.Code == current}
+		row.Mine = row.Current && mine
 		if key := "web.plans.desc." + pl.Code; s.d.Catalog.Has(p.Lang, key) {
 			row.Desc = p.T(key)
 		}

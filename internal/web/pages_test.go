@@ -19,8 +19,9 @@ func TestInfoPages(t *testing.T) {
 	}{
 		{"/terms", "en", []string{"One device reads at a time", "continue reading on the device in front of you", "told at once", "considered shared"}},
 		{"/terms", "es", []string{"Se lee en un dispositivo a la vez", "recibe el aviso al instante"}},
-		{"/plans", "es", []string{"9,99\u00a0€", "al mes", "2 lectores", "20 artículos gratuitos al mes", "El pago en línea no está configurado en este sitio", "ponte en contacto con el editor"}},
-		{"/plans", "en", []string{"€9.99", "a month", "Online payment is not configured on this site", "contact the publisher"}},
+		{"/plans", "es", []string{"9,99\u00a0€", "al mes", "2 personas", "20 artículos gratuitos al mes", "El pago en línea no está configurado en este sitio", "escríbenos", `Escríbenos a <a href="mailto:suscripciones@kiosko.test">`}},
+		{"/plans", "en", []string{"€9.99", "a month", "Online payment is not configured on this site", "write to us", `Write to us at <a href="mailto:suscripciones@kiosko.test">`}},
+		{"/business", "es", []string{"Escríbenos con el número de plazas", `href="mailto:suscripciones@kiosko.test"`}},
 		{"/business", "en", []string{"Subscriptions for companies", "own email and password"}},
 	} {
 		p := e.browser(tc.lang).get(tc.path)

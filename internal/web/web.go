@@ -184,17 +184,17 @@ type Page struct {
 
 // NewPage starts the data of a page in lang for the request's reader.
 func (s *Server) NewPage(r *http.Request, lang string) *Page {
-	if !kiosko.IsLanguage(lang) {
-		lang = s.d.Lang(r, "")
-	}
 	p := &Page{Lang: lang, Identity: httpx.IdentityFrom(r.Context()), Path: r.URL.RequestURI(), Now: s.d.Clock.Now(), s: s}
-	if p.Identity != nil && s.d.Reading != nil {
-		p.Warned = s.d.Reading.Warned(r.Context(), p.Identity.Account.ID)
-	}
 	if eds, err := s.d.Store.FindEditions(r.Context()); err == nil {
 		p.Editions = eds
 	} else {
 		s.d.Log.Warn("list editions", "err", err)
+	}
+	if !kiosko.IsLanguage(lang) {
+		p.Lang = s.pageLang(r, p.Editions) // reader.go: the edition the reader came from
+	}
+	if p.Identity != nil && s.d.Reading != nil {
+		p.Warned = s.d.Reading.Warned(r.Context(), p.Identity.Account.ID)
 	}
 	return p
 }

@@ -111,7 +111,7 @@ func newEnv(t *testing.T) *env {
 	d := &httpx.Deps{
 		Store: store, Reading: reading, Hub: hub, Plans: kiosko.DefaultPlans(), Catalog: i18n.Default(), Clock: clk,
 		Meter: kiosko.DefaultMeterSettings(), ReadingSettings: settings, Mailer: mail, PublicURL: "http://kiosko.example",
-		Secret: secret, Log: log,
+		Secret: secret, Log: log, ContactEmail: "suscripciones@kiosko.test",
 	}
 	d.Auth = &kiosko.Auth{Store: store, Hasher: hasher, Clock: clk, Settings: kiosko.DefaultAuthSettings(), Hub: hub,
 		Mail: NewAccountMail(d), DeviceName: useragent.Name, Reading: reading, Log: log}
@@ -219,8 +219,9 @@ func (e *env) addFreeArticles(edition string, n int) []*kiosko.Article {
 	var out []*kiosko.Article
 	for i := range n {
 		a := &kiosko.Article{ID: fmt.Sprintf("%s-extra-%02d", edition, i), Edition: edition, Title: fmt.Sprintf("Extra story %d", i),
-			Standfirst: "More news.", Author: "Test Desk", Body: []string{fmt.Sprintf("Body paragraph of extra story %d.", i)},
-			Access: kiosko.AccessFree, PublishedAt: testNow.Add(-time.Duration(i+20) * time.Hour)}
+			Standfirst: "More news.", Authors: []string{"Test Desk"},
+			BodyHTML: fmt.Sprintf("<p>Body paragraph of extra story %d.</p>\n", i),
+			Access:   kiosko.AccessFree, PublishedAt: testNow.Add(-time.Duration(i+20) * time.Hour)}
 		if err := e.store.CreateArticle(context.Background(), a); err != nil {
 			e.t.Fatal(err)
 		}

@@ -14,6 +14,14 @@
   if (!page || !page.dataset.events) return;
 
   const $ = (id) => document.getElementById(id);
+
+  // A form answered on the page it came from (a wrong password when
+  // signing a device out) keeps the reader on that page's address, so a
+  // reload shows the page instead of posting the form again.
+  const pageURL = $("page-url");
+  if (pageURL && pageURL.dataset.url && window.history && history.replaceState) {
+    history.replaceState(null, "", pageURL.dataset.url);
+  }
   const article = $("article");
   const reading = !!article && article.dataset.reading === "true";
   const articleID = article ? article.dataset.article : "";
@@ -36,10 +44,27 @@
 
   const show = (el, on) => { if (el) el.hidden = !on; };
 
+  // "Last active", said as the server says it (Page.LastActive): "just
+  // now", "5 minutes ago", then the time of day in this browser's zone,
+  // each from the catalog's plural forms in #other-seen's data-forms.
+  const lang = document.documentElement.lang || undefined;
+  const plural = (forms, n) => {
+    if (!forms) return "";
+    let key = "other";
+    try { key = new Intl.PluralRules(lang).select(n); } catch (e) { /* "other" */ }
+    return forms[key] || forms.other || "";
+  };
   const lastSeenText = (iso) => {
     const t = iso ? new Date(iso) : null;
     if (!t || isNaN(t.getTime())) return "";
-    return t.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    const seen = $("other-seen");
+    let forms = {};
+    try { forms = JSON.parse((seen && seen.dataset.forms) || "{}") || {}; } catch (e) { forms = {}; }
+    const ago = Date.now() - t.getTime();
+    if (ago < 60 * 1000 && forms.now) return forms.now;
+    if (ago < 60 * 60 * 1000 && forms.minutes) return plural(forms.minutes, Math.floor(ago / 60000)).replace("%d", String(Math.floor(ago / 60000)));
+    const time = t.toLocaleTimeString(lang, { hour: "numeric", minute: "2-digit" });
+    return forms.at ? plural(forms.at, t.getHours()).replace("%[1]s", time) : time;
   };
 
   // The displaced page's report: did a person interact with it after
@@ -91,7 +116,13 @@
     const name = $("other-name");
     const seen = $("other-seen");
     if (other && name) name.textContent = other.name || name.dataset.unknown || "";
-    if (other && seen) seen.textContent = lastSeenText(other.last_seen);
+    if (other && seen) {
+      seen.dataset.seen = other.last_seen || "";
+      seen.textContent = lastSeenText(other.last_seen);
+    }
+    // This device was displaced: the headline says reading moved away.
+    const title = $("interstitial-title");
+    if (title && title.dataset.displaced) title.textContent = title.dataset.displaced;
     const box = $("interstitial");
     show(box, true);
     if (box) {
@@ -114,8 +145,11 @@
     signedOut = true;
     stopHeartbeat();
     if (source) source.close();
-    for (const el of document.querySelectorAll("main, #interstitial, #sharing-banner")) show(el, false);
-    show($("signed-out"), true);
+    for (const el of document.querySelectorAll("main, #interstitial, #sharing-banner, .nav-signed-in")) show(el, false);
+    for (const el of document.querySelectorAll(".nav-signed-out")) show(el, true);
+    const box = $("signed-out");
+    show(box, true);
+    if (box) box.focus({ preventScroll: false });
   };
 
   const post = (url, body) => fetch(url, {
@@ -213,6 +247,16 @@
     listen();
   } else {
     window.addEventListener("load", () => setTimeout(listen, 0));
+  }
+
+  // A page that opens on the interstitial (the seat is read elsewhere)
+  // moves focus to it, as a pushed one does, and says "last active" in
+  // this browser's time zone.
+  const first = $("interstitial");
+  if (first && !first.hidden) {
+    const seen = $("other-seen");
+    if (seen && seen.dataset.seen) seen.textContent = lastSeenText(seen.dataset.seen) || seen.textContent;
+    first.focus({ preventScroll: true });
   }
 
   startHeartbeat();

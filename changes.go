@@ -1,0 +1,157 @@
+package kiosko
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Change says that what kiosko keeps in memory about an account (its
+// sessions, its account row, its devices' names, its seat) may be stale.
+// Account 0 means every account.
+type Change struct {
+	Account int64
+}
+
+// ChangeFeed carries changes between the kiosko processes that share a
+// database, so each can keep sessions and seats in memory for long
+// (cache.go) and still see a sign-out, a revoked plan or a sharing warning
+// made anywhere within a moment. Implementations: in process with the data
+// directory's change file (internal/inmem), Redis pub/sub (internal/redis).
+type ChangeFeed interface {
+	// PublishChange tells every process, this one included.
+	PublishChange(ctx context.Context, c Change) error
+	// Live reports whether every change published by any process reaches
+	// this one now. While it is not, caches fall back to their short TTLs.
+	Live() bool
+}
+
+// NotifyingStore is a Store that publishes a Change after every write that
+// changes what caches keep: an account row, its seats and subscriptions,
+// its sessions ended in bulk. (Auth publishes the ending of single
+// sessions itself: DeleteSession does not say whose session it was.) Every
+// kiosko process, the command line included, opens its store through it.
+//
+// A new store method that changes an account, a seat or a subscription
+// must be added here, or other nodes trust the old row for up to
+// DefaultCacheMaxAge.
+type NotifyingStore struct {
+	Store
+	Changes ChangeFeed // nil: publishes nothing
+	Log     *slog.Logger
+}
+
+func (s *NotifyingStore) changed(ctx context.Context, accounts ...int64) {
+	if s.Changes == nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx) // the write is done; its word must go out
+	for _, id := range accounts {
+		if id == 0 {
+			continue
+		}
+		if err := s.Changes.PublishChange(ctx, Change{Account: id}); err != nil {
+			log := s.Log
+			if log == nil {
+				log = slog.Default()
+			}
+			log.Error("publish change; other nodes keep their cached copy for a while", "account", id, "err", err)
+		}
+	}
+}
+
+// seatHolders lists the accounts on a subscription's seats.
+func (s *NotifyingStore) seatHolders(ctx context.Context, subscriptionID int64) []int64 {
+	seats, err := s.Store.FindSeats(context.WithoutCancel(ctx), subscriptionID)
+	if err != nil {
+		return nil
+	}
+	ids := make([]int64, 0, len(seats))
+	for _, st := range seats {
+		ids = append(ids, st.AccountID)
+	}
+	return ids
+}
+
+func (s *NotifyingStore) seatHolder(ctx context.Context, seatID int64) int64 {
+	seat, err := s.Store.FindSeatByID(context.WithoutCancel(ctx), seatID)
+	if err != nil {
+		return 0
+	}
+	return seat.AccountID
+}
+
+func (s *NotifyingStore) UpdateAccountPassword(ctx context.Context, id int64, hash string, changedAt time.Time) error {
+	err := s.Store.UpdateAccountPassword(ctx, id, hash, changedAt)
+	s.changed(ctx, id)
+	return err
+}
+
+func (s *NotifyingStore) MarkEmailVerified(ctx context.Context, id int64, at time.Time) error {
+	err := s.Store.MarkEmailVerified(ctx, id, at)
+	s.changed(ctx, id)
+	return err
+}
+
+func (s *NotifyingStore) UpdateAccountRole(ctx context.Context, id int64, role string) error {
+	err := s.Store.UpdateAccountRole(ctx, id, role)
+	s.changed(ctx, id)
+	return err
+}
+
+func (s *NotifyingStore) DeleteSessionsByAccount(ctx context.Context, accountID, exceptID int64) ([]*Session, error) {
+	ended, err := s.Store.DeleteSessionsByAccount(ctx, accountID, exceptID)
+	s.changed(ctx, accountID)
+	return ended, err
+}
+
+func (s *NotifyingStore) DeleteSessionsByDevice(ctx context.Context, accountID int64, deviceID string) ([]*Session, error) {
+	ended, err := s.Store.DeleteSessionsByDevice(ctx, accountID, deviceID)
+	s.changed(ctx, accountID)
+	return ended, err
+}
+
+func (s *NotifyingStore) CreateSubscription(ctx context.Context, sub *Subscription) error {
+	err := s.Store.CreateSubscription(ctx, sub)
+	s.changed(ctx, sub.OwnerID)
+	if err == nil {
+		s.changed(ctx, s.seatHolders(ctx, sub.ID)...)
+	}
+	return err
+}
+
+func (s *NotifyingStore) UpdateSubscription(ctx context.Context, id int64, upd SubscriptionUpdate) (*Subscription, error) {
+	sub, err := s.Store.UpdateSubscription(ctx, id, upd)
+	s.changed(ctx, s.seatHolders(ctx, id)...)
+	return sub, err
+}
+
+func (s *NotifyingStore) AssignSeat(ctx context.Context, subscriptionID, accountID int64, at time.Time) (*Seat, error) {
+	seat, err := s.Store.AssignSeat(ctx, subscriptionID, accountID, at)
+	s.changed(ctx, accountID)
+	return seat, err
+}
+
+func (s *NotifyingStore) FreeSeat(ctx context.Context, seatID int64) error {
+	holder := s.seatHolder(ctx, seatID)
+	err := s.Store.FreeSeat(ctx, seatID)
+	s.changed(ctx, holder)
+	return err
+}
+
+func (s *NotifyingStore) SetSeatWarning(ctx context.Context, seatID int64, at *time.Time) error {
+	err := s.Store.SetSeatWarning(ctx, seatID, at)
+	s.changed(ctx, s.seatHolder(ctx, seatID))
+	return err
+}
+
+// Close closes the store, then the feed if it has a Close.
+func (s *NotifyingStore) Close() error {
+	err := s.Store.Close()
+	if c, ok := s.Changes.(interface{ Close() error }); ok {
+		if e := c.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/kiosko/kiosko/webhook"
+)
+
+// TestWebhookCommandsAndDelivery adds an endpoint with kiosko webhook add
+// beside a running server, makes a change with the CLI, and checks the
+// server delivers it signed so that the Standard Webhooks library accepts
+// it with the secret add printed on its last line.
+func TestWebhookCommandsAndDelivery(t *testing.T) {
+	got := make(chan *http.Request, 10)
+	bodies := make(chan []byte, 10)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- r
+		bodies <- b
+	}))
+	defer rcv.Close()
+
+	m := startMain(t, "--webhook-allow-private=true")
+	dir := m.Config.Data
+	cli := func(stdin string, args ...string) string {
+		t.Helper()
+		out, err := kioskoCLI(t, dir, stdin, args...)
+		if err != nil {
+			t.Fatalf("kiosko %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	if out, err := kioskoCLI(t, dir, "", "webhook", "add", "--url", rcv.URL); err == nil || !strings.Contains(out+err.Error(), "KIOSKO_WEBHOOK_ALLOW_PRIVATE") {
+		t.Fatalf("a loopback endpoint was added without KIOSKO_WEBHOOK_ALLOW_PRIVATE: %v %s", err, out)
+	}
+	if out, err := kioskoCLI(t, dir, "", "webhook", "add", "--url", "ftp://example.com/"); err == nil {
+		t.Fatalf("an ftp endpoint was added: %s", out)
+	}
+	out := cli("", "webhook", "add", "--url", rcv.URL+"/kiosko", "--events", "subscription.created,seat.added", "--webhook-allow-private=true")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	secret := lines[len(lines)-1]
+	if !strings.HasPrefix(secret, "whsec_") || strings.Contains(secret, " ") {
+		t.Fatalf("the last line of webhook add is %q, want the whsec_ secret alone", secret)
+	}
+	if list := cli("", "webhook", "list"); !strings.Contains(list, rcv.URL+"/kiosko") || strings.Contains(list, secret) {
+		t.Fatalf("webhook list shows the secret or not the URL:\n%s", list)
+	}
+
+	cli("una contraseña muy larga\n", "account", "create", "--email", "hook@example.com", "--plan", "digital")
+	select {
+	case r := <-got:
+		body := <-bodies
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wh.Verify(body, r.Header); err != nil {
+			t.Fatalf("the delivery does not verify: %v", err)
+		}
+		if r.URL.Path != "/kiosko" || !strings.Contains(string(body), `"type":"subscription.created"`) {
+			t.Errorf("delivery to %s: %s", r.URL.Path, body)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no webhook within 20 s of the change")
+	}
+
+	// The delivery is recorded as delivered, once.
+	hooks := m.Store.(webhook.Store)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		ms, err := hooks.FindWebhookMessages(t.Context(), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) == 1 && ms[0].Status == webhook.StatusDelivered && ms[0].Attempts == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("messages after the delivery: %+v", ms)
+		}
+	}
+	cli("", "webhook", "remove", "--id", "1")
+	if out, err := kioskoCLI(t, dir, "", "webhook", "remove", "--id", "1"); err == nil || !strings.Contains(err.Error(), "no webhook endpoint") {
+		t.Fatalf("removing twice: %v %s", err, out)
+	}
+}

@@ -1,0 +1,64 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/kiosko/kiosko"
+)
+
+func errImageNotFound() *kiosko.Error { return notFound("error.image_unknown", "No such image.") }
+
+// CreateArticleImage stores an image with its files in one transaction.
+func (db *DB) CreateArticleImage(ctx context.Context, img *kiosko.ArticleImage, files []kiosko.ImageFile) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO article_images (id, width, height, created_at, created_by) VALUES (?, ?, ?, ?, ?)`,
+			img.ID, img.Width, img.Height, nanos(img.CreatedAt), img.CreatedBy); err != nil {
+			return constraintErr(err, kiosko.Errorf(kiosko.ECONFLICT, "error.image_taken", "Image %q already exists.", img.ID))
+		}
+		img.Widths = img.Widths[:0]
+		for _, f := range files {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO article_image_files (image_id, width, content_type, data) VALUES (?, ?, ?, ?)`,
+				img.ID, f.Width, f.ContentType, f.Data); err != nil {
+				return err
+			}
+			img.Widths = append(img.Widths, f.Width)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("create image: %w", err)
+	}
+	return nil
+}
+
+// FindArticleImage returns an image with its widths, or ENOTFOUND.
+func (db *DB) FindArticleImage(ctx context.Context, id string) (*kiosko.ArticleImage, error) {
+	img, err := queryOne(ctx, db.read, errImageNotFound(), func(r scanner) (*kiosko.ArticleImage, error) {
+		var img kiosko.ArticleImage
+		var created int64
+		err := r.Scan(&img.ID, &img.Width, &img.Height, &created, &img.CreatedBy)
+		img.CreatedAt = fromNanos(created)
+		return &img, err
+	}, `SELECT id, width, height, created_at, created_by FROM article_images WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	img.Widths, err = queryList(ctx, db.read, func(r scanner) (int, error) {
+		var w int
+		return w, r.Scan(&w)
+	}, `SELECT width FROM article_image_files WHERE image_id = ? ORDER BY width`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find image widths: %w", err)
+	}
+	return img, nil
+}
+
+// FindImageFile returns one width of an image, or ENOTFOUND.
+func (db *DB) FindImageFile(ctx context.Context, id string, width int) (*kiosko.ImageFile, error) {
+	return queryOne(ctx, db.read, errImageNotFound(), func(r scanner) (*kiosko.ImageFile, error) {
+		f := kiosko.ImageFile{ImageID: id, Width: width}
+		return &f, r.Scan(&f.ContentType, &f.Data)
+	}, `SELECT content_type, data FROM article_image_files WHERE image_id = ? AND width = ?`, id, width)
+}
