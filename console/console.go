@@ -23,9 +23,9 @@ type Console struct {
 	Log     *slog.Logger
 	// Plans returns the catalogue in force (the plans table).
 	Plans func(ctx context.Context) (kiosko.Plans, error)
-	// Delete erases an account (the accounts work provides it); nil: the
-	// console says deletion is not available yet.
-	Delete func(ctx context.Context, a *kiosko.Account) error
+	// Delete erases an account for actorID (kiosko.Accounts.Delete); nil:
+	// the console says deletion is not available.
+	Delete func(ctx context.Context, a *kiosko.Account, actorID int64) error
 	// Counted, when set, is told each action done ("grant_plan", ...).
 	Counted func(action string)
 }
@@ -380,7 +380,7 @@ func (c *Console) DeleteAccount(ctx context.Context, admin *kiosko.Account, id i
 		return consoleErr(kiosko.EINVALID, "admin.error.delete_self", "You cannot delete your own account here.")
 	}
 	c.record(ctx, kiosko.EventAdminDeleteRequested, admin, id, nil)
-	if err := c.Delete(ctx, a); err != nil {
+	if err := c.Delete(ctx, a, admin.ID); err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	c.done(ActionDelete)

@@ -28,6 +28,10 @@ type Worker struct {
 	Timeout time.Duration // per attempt; 0: 15 s
 	Batch   int           // endpoints claimed per round; 0: 16
 	Logger  *slog.Logger  // nil: slog.Default()
+	// OnAttempt, when set, is told the outcome of each recorded attempt
+	// (StatusDelivered, StatusPending for a retry, StatusFailed): the
+	// server's metrics count them.
+	OnAttempt func(outcome string)
 }
 
 func (w *Worker) init() {
@@ -134,6 +138,9 @@ func (w *Worker) drain(ctx context.Context, ep *Endpoint, until time.Time) (int,
 				return n, nil // another worker holds the endpoint now
 			}
 			return n, err
+		}
+		if w.OnAttempt != nil {
+			w.OnAttempt(o.Status)
 		}
 		w.Logger.Info("webhook attempt", "endpoint", ep.ID, "message", m.MsgID, "type", m.Type, "attempt", a.N,
 			"status", a.StatusCode, "err", a.Error, "outcome", o.Status)

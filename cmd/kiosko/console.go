@@ -19,6 +19,12 @@ func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 	m.Console = &console.Console{Store: m.Store, Auth: m.Auth, Reading: m.Reading, Clock: m.Clock, Log: m.Log,
 		Plans:   m.Plans.Current,
 		Counted: func(action string) { m.Metrics.AdminActions.WithLabelValues(action).Inc() }}
+	if accts := m.Deps.Accounts; accts != nil {
+		m.Console.Delete = func(ctx context.Context, a *kiosko.Account, actorID int64) error {
+			_, err := accts.Delete(ctx, a, actorID)
+			return err
+		}
+	}
 	return admin.New(m.Deps, m.Console, site.NotFound)
 }
 

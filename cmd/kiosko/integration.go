@@ -36,7 +36,7 @@ func (m *Main) startIntegration(ctx context.Context, workers context.Context) er
 	}
 	if hooks, ok := m.Store.(webhook.Store); ok {
 		w := &webhook.Worker{Store: hooks, Logger: m.Log.With("component", "webhooks"),
-			Client: webhook.Guard{AllowPrivate: m.Config.Integration.WebhookAllowPrivate}.Client(15 * time.Second)}
+			Client: webhook.Guard{AllowPrivate: m.Config.Integration.WebhookAllowPrivate}.Client(15 * time.Second), OnAttempt: m.Metrics.CountWebhook}
 		m.wg.Add(1)
 		go func() { defer m.wg.Done(); w.Run(workers, webhookPoll) }()
 	}

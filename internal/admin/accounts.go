@@ -44,6 +44,9 @@ func (h *Handler) accounts(w http.ResponseWriter, r *http.Request) {
 		data.Next = "/admin/?" + v.Encode()
 	}
 	p.Data = data
+	if r.URL.Query().Get("deleted") != "" {
+		p.Notice = p.T("admin.done.delete")
+	}
 	h.render(w, r, http.StatusOK, "accounts", p)
 }
 

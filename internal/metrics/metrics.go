@@ -136,6 +136,20 @@ func (m *Metrics) CountNewsletter(outcome string) {
 	m.Newsletter.WithLabelValues(newsletterResult(outcome)).Inc()
 }
 
+// CountWebhook counts one webhook attempt by its outcome (delivered,
+// pending: to be retried, failed: given up); it is the webhook worker's
+// OnAttempt hook.
+func (m *Metrics) CountWebhook(outcome string) {
+	switch outcome {
+	case "delivered":
+		m.WebhookDeliveries.WithLabelValues(ResultDelivered).Inc()
+	case "pending":
+		m.WebhookDeliveries.WithLabelValues(ResultRetried).Inc()
+	default:
+		m.WebhookDeliveries.WithLabelValues(ResultFailed).Inc()
+	}
+}
+
 // Handler answers /metrics in the Prometheus text format. With a token,
 // only a request carrying "Authorization: Bearer <token>" is answered;
 // others get 401 and learn nothing.
