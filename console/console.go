@@ -41,6 +41,7 @@ const (
 	ActionSendReset    = "send_reset"
 	ActionDelete       = "delete"
 	ActionSavePlan     = "save_plan"
+	ActionRevokeKey    = "revoke_api_key"
 )
 
 func (c *Console) now() time.Time { return c.Clock.Now() }
@@ -413,5 +414,15 @@ func (c *Console) SavePlan(ctx context.Context, admin *kiosko.Account, p *kiosko
 		return err
 	}
 	c.done(ActionSavePlan)
+	return nil
+}
+
+// RevokeAPIKey revokes a key: its callers get 401 from then on.
+func (c *Console) RevokeAPIKey(ctx context.Context, admin *kiosko.Account, k *kiosko.APIKey) error {
+	if err := c.Store.RevokeAPIKey(ctx, k.ID, c.now()); err != nil {
+		return err
+	}
+	c.record(ctx, kiosko.EventAdminKeyRevoked, admin, 0, map[string]any{"key": k.ID, "name": k.Name, "prefix": k.Prefix})
+	c.done(ActionRevokeKey)
 	return nil
 }

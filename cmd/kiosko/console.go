@@ -11,6 +11,7 @@ import (
 	"github.com/kiosko/kiosko/internal/admin"
 	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/web"
+	"github.com/kiosko/kiosko/webhook"
 )
 
 // startConsole builds the publisher console (/admin/) on the running
@@ -25,7 +26,20 @@ func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 			return err
 		}
 	}
-	return admin.New(m.Deps, m.Console, site.NotFound)
+	h, err := admin.New(m.Deps, m.Console, site.NotFound)
+	if err != nil {
+		return nil, err
+	}
+	// The change feed's wrapper hides the outbox's methods; the console
+	// reads the database under it.
+	var raw kiosko.Store = m.Store
+	if ns, ok := raw.(*kiosko.NotifyingStore); ok {
+		raw = ns.Store
+	}
+	if hooks, ok := raw.(webhook.Store); ok {
+		h.SetWebhooks(hooks)
+	}
+	return h, nil
 }
 
 // mailLog records every email sent to an account in its timeline (the

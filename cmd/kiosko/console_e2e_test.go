@@ -19,7 +19,8 @@ var adminPaths = []struct{ method, path string }{
 	{"POST", "/admin/accounts/2/grant"}, {"POST", "/admin/accounts/2/revoke"}, {"POST", "/admin/accounts/2/seats"},
 	{"POST", "/admin/accounts/2/free-seat"}, {"POST", "/admin/accounts/2/clear-warning"}, {"POST", "/admin/accounts/2/signout"},
 	{"POST", "/admin/accounts/2/reset"}, {"POST", "/admin/accounts/2/delete"}, {"GET", "/admin/admin.css"},
-	{"GET", "/admin/plans"}, {"GET", "/admin/insights"}, {"GET", "/admin/newsletter"}, {"GET", "/admin/no-such-page"},
+	{"GET", "/admin/plans"}, {"POST", "/admin/plans"}, {"GET", "/admin/insights"}, {"GET", "/admin/insights?format=csv&chart=sharing"},
+	{"GET", "/admin/newsletter"}, {"GET", "/admin/editions"}, {"GET", "/admin/apikeys"}, {"GET", "/admin/webhooks"}, {"GET", "/admin/no-such-page"},
 }
 
 // TestConsoleOnlyForAdmins: anonymous visitors, readers and editors get
@@ -144,7 +145,9 @@ func TestConsoleActions(t *testing.T) {
 	digital, _ := m.Store.FindAccountByEmail(ctx, "digital@kiosko.test")
 	b := newBrowser(t, m)
 	b.signIn("admin@kiosko.test", demo.Password)
-	path := func(a *kiosko.Account, action string) string { return fmt.Sprintf("/admin/accounts/%d/%s", a.ID, action) }
+	path := func(a *kiosko.Account, action string) string {
+		return fmt.Sprintf("/admin/accounts/%d/%s", a.ID, action)
+	}
 
 	// Granting asks first.
 	code, body, _ := b.post(path(free, "grant"), url.Values{"plan": {"business"}, "seats": {"7"}})

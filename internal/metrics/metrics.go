@@ -37,7 +37,7 @@ const (
 
 // AdminActions are the console's actions, the values of the "action"
 // label of kiosko_admin_actions_total.
-var AdminActions = []string{"grant_plan", "revoke_plan", "set_seats", "clear_warning", "sign_out_everywhere", "send_reset", "save_plan"}
+var AdminActions = []string{"grant_plan", "revoke_plan", "set_seats", "clear_warning", "sign_out_everywhere", "send_reset", "save_plan", "free_seat", "delete", "revoke_api_key"}
 
 // Metrics holds the collectors of one server.
 type Metrics struct {
