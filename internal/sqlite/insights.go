@@ -24,7 +24,7 @@ func (db *DB) ReadingByDay(ctx context.Context, from, to time.Time) ([]kiosko.Re
 		}
 		return days[d]
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT at / ?3, kind, count(*) FROM lease_events WHERE at >= ?1 AND at < ?2 GROUP BY 1, 2`, nanos(from), nanos(to), dayNanos)
+	rows, err := db.read.QueryContext(ctx, `SELECT at / ?3, kind, count(*) FROM lease_events WHERE kind IN ('claim', 'conflict', 'takeover_contested', 'takeover_quiet', 'takeover_counted', 'warning_set', 'warning_cleared') AND at >= ?1 AND at < ?2 GROUP BY 1, 2`, nanos(from), nanos(to), dayNanos)
 	if err != nil {
 		return nil, fmt.Errorf("reading by day: %w", err)
 	}
