@@ -24,8 +24,8 @@ func TestConsoleInsights(t *testing.T) {
 		t.Fatalf("insights: %d", code)
 	}
 	svgs := regexp.MustCompile(`(?s)<svg .*?</svg>`).FindAllString(page, -1)
-	if len(svgs) != 5 {
-		t.Fatalf("%d charts, want 5", len(svgs))
+	if len(svgs) != 6 {
+		t.Fatalf("%d charts, want 6", len(svgs))
 	}
 	for _, s := range svgs {
 		if err := xml.Unmarshal([]byte(s), new(struct{})); err != nil {
@@ -35,7 +35,7 @@ func TestConsoleInsights(t *testing.T) {
 			t.Errorf("a chart lacks role, title or desc: %.200s", s)
 		}
 	}
-	for _, id := range []string{"sharing", "takeovers", "warnings", "reading", "growth"} {
+	for _, id := range []string{"sharing", "takeovers", "warnings", "reading", "growth", "newsletter"} {
 		if !strings.Contains(page, `id="`+id+`-table"`) {
 			t.Errorf("chart %s has no table", id)
 		}

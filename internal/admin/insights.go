@@ -84,6 +84,11 @@ func (h *Handler) insights(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	news, err := h.d.Store.NewsletterByDay(ctx, from, to)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	outcomes, err := h.d.Store.WarningOutcomes(ctx, from, to, followUp)
 	if err != nil {
 		h.serverError(w, r, err)
@@ -120,6 +125,10 @@ func (h *Handler) insights(w http.ResponseWriter, r *http.Request) {
 		{ID: "growth", Title: p.T("admin.insights.growth"), Days: days, Series: []Series{
 			{p.T("admin.insights.signups"), col(n, func(i int) int64 { return growth[i].SignUps })},
 			{p.T("admin.insights.subscriptions"), col(n, func(i int) int64 { return growth[i].Subscriptions })}}},
+		{ID: "newsletter", Title: p.T("admin.insights.newsletter"), Days: days, Series: []Series{
+			{p.T("admin.insights.nl_confirmed"), col(n, func(i int) int64 { return news[i].Confirmed })},
+			{p.T("admin.insights.nl_unsubscribed"), col(n, func(i int) int64 { return news[i].Unsubscribed })},
+			{p.T("admin.insights.nl_bounced"), col(n, func(i int) int64 { return news[i].Bounced })}}},
 	}
 	for _, c := range charts {
 		c.Desc = describe(p, c)
