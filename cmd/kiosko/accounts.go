@@ -84,14 +84,3 @@ func accountDeleteCommand(ctx context.Context, args []string, stdout, stderr io.
 		a.ID, a.Email, len(rep.Canceled), len(rep.Members))
 	return nil
 }
-
-// deleteAccount is the console's Delete hook: the same erasure as
-// /account/delete and `kiosko account delete`, recorded as done by an
-// admin (the console records which one in its own event).
-func (m *Main) deleteAccount(ctx context.Context, a *kiosko.Account) error {
-	if m.Deps == nil || m.Deps.Accounts == nil {
-		return errors.New("account deletion is not wired")
-	}
-	_, err := m.Deps.Accounts.Delete(ctx, a, 0)
-	return err
-}
