@@ -109,7 +109,8 @@ type Auth struct {
 	// DefaultCacheMaxAge (cache.go). Whoever listens to it calls Forget.
 	Changes ChangeFeed
 
-	caches authCaches // sessions and device names (cache.go)
+	caches  authCaches // sessions and device names (cache.go)
+	touches touchQueue // touch.go
 }
 
 func (s *Auth) now() time.Time { return s.Clock.Now() }
@@ -313,18 +314,12 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 		if e, ok := cache.get(hash, ttl); ok {
 			if e.session.Live(now) {
 				if now.Sub(e.session.LastSeenAt) >= s.Settings.TouchEvery {
-					// Due a touch: write it, keep the entry, read nothing.
+					// Due a touch: queue the write (touch.go), keep the
+					// entry, read nothing.
 					idle := now.Add(s.Settings.SessionIdle)
-					if err := s.Store.TouchSession(ctx, e.session.ID, now, idle); err != nil {
-						if IsNotFound(err) { // ended behind the cache's back
-							cache.forget(hash)
-							return nil, errSignedOut
-						}
-						s.log().Warn("touch session", "err", err)
-					} else {
-						e.session.LastSeenAt, e.session.IdleExpiry = now, idle
-						cache.update(hash, e)
-					}
+					s.queueTouch(SessionTouch{ID: e.session.ID, LastSeen: now, IdleExpiry: idle})
+					e.session.LastSeenAt, e.session.IdleExpiry = now, idle
+					cache.update(hash, e)
 				}
 				sess, a := e.session, e.account
 				s.Seen.Note(a.ID, sess.DeviceID, now)

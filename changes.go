@@ -155,3 +155,17 @@ func (s *NotifyingStore) Close() error {
 	}
 	return err
 }
+
+// TouchSessions passes the batch on to the store, one touch at a time when
+// it cannot take a batch.
+func (s *NotifyingStore) TouchSessions(ctx context.Context, touches []SessionTouch) error {
+	if t, ok := s.Store.(SessionToucher); ok {
+		return t.TouchSessions(ctx, touches)
+	}
+	for _, t := range touches {
+		if err := s.Store.TouchSession(ctx, t.ID, t.LastSeen, t.IdleExpiry); err != nil && !IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}

@@ -255,3 +255,28 @@ func TestChangeRacingLookups(t *testing.T) {
 		}
 	}
 }
+
+// A cached session due a touch gets it written in the background, in one
+// batch, and the write reaches the database by the time FlushTouches
+// (shutdown) returns.
+func TestCachedSessionTouchIsWritten(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "k.db"))
+	w := newFeedWorld(t, db, inmem.NewChangeFeed(""))
+	_, _, token := w.subscriber(t, "r@example.com")
+	if _, err := w.auth.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	w.advance(2 * w.auth.Settings.TouchEvery)
+	now := *w.clock.Load()
+	if id, err := w.auth.Authenticate(ctx, token); err != nil || !id.Session.LastSeenAt.Equal(now) {
+		t.Fatalf("the cached session was not touched: %v %v", id, err)
+	}
+	w.auth.FlushTouches(ctx)
+	got, err := db.FindSessionByTokenHash(ctx, kiosko.HashToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastSeenAt.Equal(now) || !got.IdleExpiry.Equal(now.Add(w.auth.Settings.SessionIdle)) {
+		t.Fatalf("stored session: last seen %v, idle expiry %v; want %v", got.LastSeenAt, got.IdleExpiry, now)
+	}
+}

@@ -45,6 +45,8 @@ type benchOptions struct {
 	profiled    string
 	uncached    bool
 	tiny        bool
+	sessions    int     // production part: signed-in sessions, each on its own seat
+	rate        float64 // production part: heartbeats/s offered
 }
 
 const benchUsage = `kiosko bench [--duration 10s] [--connections 64] [--seats 2000] [--redis URL] [--tiny]
@@ -73,7 +75,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.streams, "streams", 10000, "open event streams for the push measurement")
 	fs.IntVar(&o.takeovers, "takeovers", 2000, "takeovers timed for the push measurement")
 	fs.IntVar(&o.leases, "leases", 1_000_000, "held leases for the memory measurement")
-	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run")
+	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production)")
+	fs.IntVar(&o.sessions, "sessions", 100_000, "production part: signed-in readers, each on a seat of its own")
+	fs.Float64Var(&o.rate, "rate", 5000, "production part: heartbeats per second offered (each session at most every 5 s)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first kiosko heartbeat run (caches on) to this file")
 	fs.StringVar(&o.profiled, "profile-engine", "memory", "the engine --cpuprofile profiles: memory or redis")
 	fs.BoolVar(&o.uncached, "uncached", true, "also measure kiosko with its session and seat caches off (each heartbeat reads the database)")
@@ -102,6 +106,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"takeovers":   func() { o.takeovers = 10 },
 			"leases":      func() { o.leases = 2000 },
 			"uncached":    func() { o.uncached = false },
+			"sessions":    func() { o.sessions = 40 },
+			"rate":        func() { o.rate = 400 },
+			"only":        func() { o.parts += ",production" },
 		}
 		for name, f := range tiny {
 			if !set[name] {
@@ -119,11 +126,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	parts := map[string]bool{}
 	for _, p := range strings.Split(o.parts, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "heartbeat", "memory", "push":
+		case "heartbeat", "memory", "push", "production":
 			parts[p] = true
 		case "":
 		default:
-			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push)", p)
+			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production)", p)
 		}
 	}
 	raiseFileLimit(o.streams + 4*o.connections + 1024)
@@ -138,6 +145,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if parts["heartbeat"] {
 		if err := b.heartbeat(ctx); err != nil {
+			return err
+		}
+	}
+	if parts["production"] {
+		if err := b.production(ctx); err != nil { // bench_production.go
 			return err
 		}
 	}
@@ -456,8 +468,8 @@ func (b *benchRun) push(ctx context.Context) error {
 	fmt.Fprintf(b.out, "  %d streams opened in %v (client ends in a child process)\n", n, openTime.Round(time.Millisecond))
 	fmt.Fprintf(b.out, "  takeover -> displaced received: p50 %s, p99 %s, max %s over %d takeovers\n",
 		msStr(lat.Quantile(0.5)), msStr(lat.Quantile(0.99)), msStr(lat.Max()), lat.Count())
-	fmt.Fprintf(b.out, "  server memory per open stream: %.1f KiB Go heap+stacks, %.1f KiB RSS\n\n",
-		float64(grown.Go)/1024/float64(n), float64(grown.RSS)/1024/float64(n))
+	fmt.Fprintf(b.out, "  server memory per open stream: %.1f KiB Go heap+stacks (%.1f KiB of it stacks), %.1f KiB RSS\n\n",
+		float64(grown.Go)/1024/float64(n), float64(grown.Stack)/1024/float64(n), float64(grown.RSS)/1024/float64(n))
 	return nil
 }
 

@@ -61,6 +61,14 @@ func (m *Main) startChanges(workers context.Context) {
 		ns.Changes, ns.Log = feed, m.Log
 	}
 	m.Auth.Changes, m.Reading.Changes = feed, feed
+	m.closers = append(m.closers, m.flushTouches)
+}
+
+// flushTouches writes the sessions' queued touches before the store
+// closes (closers run last first).
+func (m *Main) flushTouches() error {
+	m.Auth.FlushTouches(context.Background())
+	return nil
 }
 
 // storeAs finds an optional capability (webhooks, entitlement keys) of the

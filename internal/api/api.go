@@ -29,6 +29,7 @@ type Handler struct {
 	// proxies do not close it.
 	keepAlive time.Duration
 	streams   streamCounts // open event streams (streamcap.go)
+	light     lightStreams // event streams taken over from net/http (events_light.go)
 
 	closeOnce sync.Once
 	closed    chan struct{}

@@ -25,6 +25,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, id *kiosko.Iden
 		h.Error(w, r, errTooManyStreams())
 		return
 	}
+	if h.serveLight(w, r, id, release) { // events_light.go
+		return
+	}
 	defer release()
 	rc := http.NewResponseController(w)
 	// The stream outlives any write timeout the server has.

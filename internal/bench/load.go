@@ -28,6 +28,15 @@ type Load struct {
 	Request func(c int) [][]byte
 	// OK is the status every answer should have (200 when zero).
 	OK int
+	// Rate, when positive, is a fixed rate offered in requests per second
+	// over all connections together (open loop): connection c sends its
+	// k-th request at a set time, whether or not earlier answers were
+	// slow, and a request's latency runs from that set time, so a server
+	// that falls behind is charged for the wait (no coordinated omission).
+	Rate float64
+	// Once ends each connection after it has sent each of its requests
+	// once (Duration still bounds the run): a pass over every session.
+	Once bool
 }
 
 // Result is what a run measured.
@@ -129,6 +138,7 @@ func Run(ctx context.Context, l Load) (*Result, error) {
 		err      error
 	}
 	results := make([]*connResult, len(conns))
+	began0 := time.Now()
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		res := &connResult{statuses: map[int]int64{}}
@@ -138,15 +148,38 @@ func Run(ctx context.Context, l Load) (*Result, error) {
 		go func() {
 			defer wg.Done()
 			br := bufio.NewReaderSize(c, 8192)
+			var every time.Duration
+			var next time.Time
+			if l.Rate > 0 {
+				every = time.Duration(float64(l.Connections) / l.Rate * float64(time.Second))
+				// Spread the connections over one interval.
+				next = began0.Add(every * time.Duration(i) / time.Duration(l.Connections))
+			}
 			for k := 0; ; k++ {
 				select {
 				case <-stop:
 					return
 				default:
 				}
+				if l.Once && k >= len(reqs) {
+					return
+				}
 				req := reqs[k%len(reqs)]
 				start := time.Now()
-				_ = c.SetDeadline(start.Add(10 * time.Second))
+				if every > 0 {
+					if d := next.Sub(start); d > 0 {
+						select {
+						case <-stop:
+							return
+						case <-time.After(d):
+						}
+					}
+					start = next
+					next = next.Add(every)
+				}
+				// From now, not from the set time: a generator that fell
+				// behind must not time its own requests out.
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 				if _, err := c.Write(req); err != nil {
 					res.err = err
 					return
@@ -169,10 +202,13 @@ func Run(ctx context.Context, l Load) (*Result, error) {
 			}
 		}()
 	}
+	allDone := make(chan struct{})
+	go func() { wg.Wait(); close(allDone) }()
 	timer := func(d time.Duration) {
 		select {
 		case <-time.After(d):
 		case <-ctx.Done():
+		case <-allDone:
 		}
 	}
 	timer(l.Warmup)

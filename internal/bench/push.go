@@ -169,8 +169,9 @@ func (h *HoldServer) Close() {
 
 // MemUse is the process's memory at one moment, after a collection.
 type MemUse struct {
-	Go  int64 // heap and stacks in use
-	RSS int64 // resident set size
+	Go    int64 // heap and stacks in use
+	Stack int64 // of which goroutine stacks
+	RSS   int64 // resident set size
 }
 
 // MeasureMem collects garbage and reads the memory in use.
@@ -179,11 +180,13 @@ func MeasureMem() MemUse {
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return MemUse{Go: int64(ms.HeapInuse + ms.StackInuse), RSS: rss()}
+	return MemUse{Go: int64(ms.HeapInuse + ms.StackInuse), Stack: int64(ms.StackInuse), RSS: rss()}
 }
 
 // Sub is the growth from o to m.
-func (m MemUse) Sub(o MemUse) MemUse { return MemUse{Go: m.Go - o.Go, RSS: m.RSS - o.RSS} }
+func (m MemUse) Sub(o MemUse) MemUse {
+	return MemUse{Go: m.Go - o.Go, Stack: m.Stack - o.Stack, RSS: m.RSS - o.RSS}
+}
 
 func rss() int64 {
 	b, err := os.ReadFile("/proc/self/statm")

@@ -67,6 +67,25 @@ func MedianPair(bares, kioskos []*Result) Pair {
 	return pairs[len(pairs)/2]
 }
 
+// MedianPairByCPU is MedianPair for runs at a fixed rate, where both
+// rates are the offered one: the round with the median CPU ratio.
+func MedianPairByCPU(bares, kioskos []*Result) Pair {
+	pairs := make([]Pair, min(len(bares), len(kioskos)))
+	for i := range pairs {
+		pairs[i] = Pair{Bare: bares[i], Kiosko: kioskos[i]}
+	}
+	slices.SortFunc(pairs, func(a, b Pair) int {
+		switch {
+		case a.CPURatio() < b.CPURatio():
+			return -1
+		case a.CPURatio() > b.CPURatio():
+			return 1
+		}
+		return 0
+	})
+	return pairs[len(pairs)/2]
+}
+
 // PrintPairs writes the heartbeat table.
 func PrintPairs(w io.Writer, pairs []Pair) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -28,6 +28,7 @@ type Hub struct {
 type subscriber struct {
 	device string
 	ch     chan kiosko.Notice
+	fn     func(kiosko.Notice) // instead of ch (SubscribeFunc)
 }
 
 // NewHub returns a hub with DefaultHubBuffer notices of buffer per
@@ -44,6 +45,18 @@ func NewHubSize(buffer int) *Hub {
 // notice. cancel closes the channel; calling it again does nothing.
 func (h *Hub) Subscribe(accountID int64, device string) (<-chan kiosko.Notice, func()) {
 	sub := &subscriber{device: device, ch: make(chan kiosko.Notice, h.buffer)}
+	return sub.ch, h.add(accountID, sub)
+}
+
+// SubscribeFunc is Subscribe for a subscriber with no goroutine of its
+// own waiting on a channel: Publish calls fn, which must not block (it
+// queues the notice). cancel stops the calls; calling it again does
+// nothing.
+func (h *Hub) SubscribeFunc(accountID int64, device string, fn func(kiosko.Notice)) (cancel func()) {
+	return h.add(accountID, &subscriber{device: device, fn: fn})
+}
+
+func (h *Hub) add(accountID int64, sub *subscriber) (cancel func()) {
 	h.mu.Lock()
 	subs := h.subs[accountID]
 	if subs == nil {
@@ -54,7 +67,7 @@ func (h *Hub) Subscribe(accountID int64, device string) (<-chan kiosko.Notice, f
 	h.mu.Unlock()
 
 	var once sync.Once
-	cancel := func() {
+	return func() {
 		once.Do(func() {
 			h.mu.Lock()
 			// An account's map leaves h.subs only once empty, so sub is
@@ -67,10 +80,11 @@ func (h *Hub) Subscribe(accountID int64, device string) (<-chan kiosko.Notice, f
 			h.mu.Unlock()
 			// Publish sends only under the read lock and sub is gone, so
 			// nothing can send on the channel any more.
-			close(sub.ch)
+			if sub.ch != nil {
+				close(sub.ch)
+			}
 		})
 	}
-	return sub.ch, cancel
 }
 
 // Publish hands n to the subscribed devices of its account: the one named by
@@ -80,6 +94,10 @@ func (h *Hub) Publish(_ context.Context, n kiosko.Notice) error {
 	defer h.mu.RUnlock()
 	for sub := range h.subs[n.AccountID] {
 		if n.Device != "" && n.Device != sub.device {
+			continue
+		}
+		if sub.fn != nil {
+			sub.fn(n)
 			continue
 		}
 		select {

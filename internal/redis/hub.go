@@ -107,6 +107,12 @@ func (h *Hub) Subscribe(accountID int64, device string) (<-chan kiosko.Notice, f
 	return h.local.Subscribe(accountID, device)
 }
 
+// SubscribeFunc is inmem.Hub's SubscribeFunc, for notices published on any
+// node.
+func (h *Hub) SubscribeFunc(accountID int64, device string, fn func(kiosko.Notice)) (cancel func()) {
+	return h.local.SubscribeFunc(accountID, device, fn)
+}
+
 // Received returns how many notices this node got from Redis.
 func (h *Hub) Received() int64 { return h.received.Load() }
 

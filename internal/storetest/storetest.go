@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"AccountData", accountDataTests},
 		{"Members", memberTests},
 		{"ReaderLang", readerTests},
+		{"Perf", perfTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
