@@ -270,7 +270,9 @@ var webhookDeletionTests = []test{
 		}
 		var b webhook.Body
 		ok(t, json.Unmarshal(ms[0].Body, &b))
-		if string(b.Data) != "{}" || b.Timestamp.IsZero() {
+		// The address is gone (checked above); what is left stays a
+		// well-formed message with its anonymous fields.
+		if !json.Valid(b.Data) || b.Timestamp.IsZero() {
 			t.Errorf("scrubbed body = %s", ms[0].Body)
 		}
 	}},

@@ -65,6 +65,10 @@ func TestFeedIsAtomWithoutSubscriberBodies(t *testing.T) {
 		t.Errorf("feed updated %q", f.Updated)
 	}
 	subs := e.articles("us", kiosko.AccessSubscriber)
+	openIDs := map[string]bool{}
+	for _, a := range e.articles("us", kiosko.AccessOpen) {
+		openIDs[a.ID] = true
+	}
 	ids := map[string]bool{}
 	for _, en := range f.Entries {
 		ids[en.ID] = true
@@ -74,7 +78,8 @@ func TestFeedIsAtomWithoutSubscriberBodies(t *testing.T) {
 		if _, err := time.Parse(time.RFC3339, en.Updated); err != nil {
 			t.Errorf("entry updated %q", en.Updated)
 		}
-		if en.Content != nil && en.ID != "http://kiosko.example/us/us-open-notice" {
+		// Only open articles may carry their body in the feed.
+		if en.Content != nil && !openIDs[strings.TrimPrefix(en.ID, "http://kiosko.example/us/")] {
 			t.Errorf("entry %s carries a body", en.ID)
 		}
 	}
