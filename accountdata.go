@@ -57,6 +57,9 @@ type AccountDataStore interface {
 	// subscriptions become free. The space the rows took is then
 	// reclaimed so the address is not left in the database files.
 	DeleteAccountData(ctx context.Context, a *Account, failedKeys []string) error
+	// TouchDevices moves each device's last seen forward to At (never
+	// back), in one transaction; unknown devices are skipped.
+	TouchDevices(ctx context.Context, seen []DeviceSeen) error
 }
 
 // AccountDataMail sends the emails of verification, email change and
@@ -88,7 +91,7 @@ type AccountSettings struct {
 
 // DefaultAccountSettings: links last 48 hours; three emails an hour.
 func DefaultAccountSettings() AccountSettings {
-	return AccountSettings{VerifyTTL: 48 * time.Hour, ResendsPerHour: 3, ChangesPerHour: 3, ExportsPerHour: 10}
+	return AccountSettings{VerifyTTL: 48 * time.Hour, ResendsPerHour: 3, ChangesPerHour: 3}
 }
 
 // Accounts is what a reader does with their own account beyond signing in:

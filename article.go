@@ -14,6 +14,41 @@ type Edition struct {
 	Name     string
 	Lang     string
 	Timezone string // IANA name, for the newsletter schedule
+	// NewsletterDay is the weekday its newsletter goes out ("friday");
+	// "" follows the server's KIOSKO_NEWSLETTER_DAY.
+	NewsletterDay string
+}
+
+// reservedEditionCodes are first path segments the site uses itself.
+var reservedEditionCodes = map[string]bool{"api": true, "static": true, "images": true, "newsroom": true, "admin": true,
+	"account": true, "billing": true, "signin": true, "signup": true, "signout": true, "password": true, "invite": true,
+	"newsletter": true, "plans": true, "terms": true, "business": true, "embed": true, "healthz": true, "readyz": true, "metrics": true}
+
+// ValidateEdition checks an edition an admin adds: a short code of
+// lowercase letters and digits that is not one of the site's own paths, a
+// name, a language kiosko speaks, and a known time zone and weekday.
+func ValidateEdition(e *Edition) error {
+	e.Code, e.Name = strings.TrimSpace(e.Code), CleanName(strings.TrimSpace(e.Name))
+	if len(e.Code) < 2 || len(e.Code) > 20 || !ValidSlug(e.Code) || reservedEditionCodes[e.Code] {
+		return FieldError("code", "error.edition_code", "The edition code must be 2 to 20 lowercase letters, digits or hyphens, and not one of the site's own paths.")
+	}
+	if e.Name == "" || len(e.Name) > 100 {
+		return FieldError("name", "error.edition_name", "An edition needs a name of at most 100 characters.")
+	}
+	if !IsLanguage(e.Lang) {
+		return FieldError("lang", "error.edition_lang", "The language must be es or en.")
+	}
+	if e.Timezone != "" {
+		if _, err := time.LoadLocation(e.Timezone); err != nil || e.Timezone == "Local" {
+			return FieldError("tz", "error.edition_tz", "Unknown time zone: use an IANA name such as Europe/Madrid.")
+		}
+	}
+	if e.NewsletterDay != "" {
+		if _, err := ParseWeekday(e.NewsletterDay); err != nil {
+			return FieldError("newsletter_day", "error.edition_day", "The newsletter day must be a weekday, such as friday.")
+		}
+	}
+	return nil
 }
 
 // Access levels of an article.

@@ -98,6 +98,12 @@ type Auth struct {
 	// releases the leases of signed-out devices.
 	Reading *Reading
 	Log     *slog.Logger
+	// Country, when set, tells the country of a client address; a device
+	// keeps only that as its place, never the address (lastseen.go).
+	Country func(ip string) string
+	// Seen, when set, moves devices' last seen with every request, in
+	// batches (lastseen.go).
+	Seen *DeviceActivity
 	// Changes, when set, tells the other kiosko processes about sessions
 	// this one ends, and while it is live sessions stay cached for up to
 	// DefaultCacheMaxAge (cache.go). Whoever listens to it calls Forget.
@@ -267,7 +273,11 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if name == "" && s.DeviceName != nil {
 		name = truncate(CleanName(s.DeviceName(c.UserAgent)), 80)
 	}
-	if err := s.Store.UpsertDevice(ctx, &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}); err != nil {
+	dev := &Device{AccountID: a.ID, ID: deviceID, Name: name, UserAgent: truncate(c.UserAgent, 400), IP: TruncateIP(c.IP), Place: truncate(c.Place, 80), FirstSeen: now, LastSeen: now}
+	if s.Country != nil { // the country alone: neither the address nor a time zone
+		dev.IP, dev.Place = "", s.Country(c.IP)
+	}
+	if err := s.Store.UpsertDevice(ctx, dev); err != nil {
 		return nil, fmt.Errorf("sign in: device: %w", err)
 	}
 	k := deviceKey{account: a.ID, device: deviceID} // the device may have a new name
@@ -312,6 +322,7 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 					cache.update(hash, e)
 				}
 				sess, a := e.session, e.account
+				s.Seen.Note(a.ID, sess.DeviceID, now)
 				return &Identity{Session: &sess, Account: &a}, nil
 			}
 			// Expired: the store path below ends it.
@@ -351,6 +362,7 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 	if cache != nil {
 		cache.put(hash, sessionEntry{session: *sess, account: *a, epoch: epoch}, readAt, ttl)
 	}
+	s.Seen.Note(a.ID, sess.DeviceID, now)
 	return &Identity{Session: sess, Account: a}, nil
 }
 

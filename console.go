@@ -24,6 +24,7 @@ const (
 	EventAdminResetSent       = "admin.reset_sent"
 	EventAdminPlanSaved       = "admin.plan_saved"
 	EventAdminDeleteRequested = "admin.delete_requested"
+	EventAdminKeyRevoked      = "admin.api_key_revoked"
 )
 
 // AccountQuery narrows SearchAccounts. Accounts come newest first and are
@@ -57,6 +58,8 @@ type ConsoleStore interface {
 	// FindTimeline lists an account's events and lease events before
 	// before (zero: now and on), newest first.
 	FindTimeline(ctx context.Context, accountID int64, before time.Time, limit int) ([]*TimelineEntry, error)
+	// FindIssues lists newsletter issues, newest first, at most limit.
+	FindIssues(ctx context.Context, limit int) ([]*Issue, error)
 	PlanStore
 }
 

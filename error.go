@@ -76,5 +76,14 @@ func ErrorMessage(err error) string {
 	return "Internal error."
 }
 
+// ErrorField returns the form field of err, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}
+
 // IsNotFound reports whether err is an ENOTFOUND error.
 func IsNotFound(err error) bool { return ErrorCode(err) == ENOTFOUND }

@@ -30,6 +30,13 @@ type GrowthDay struct {
 	SignUps, Subscriptions int64
 }
 
+// NewsletterDay counts newsletter addresses confirmed, unsubscribed and
+// bounced on one day (every edition).
+type NewsletterDay struct {
+	Day                              time.Time
+	Confirmed, Unsubscribed, Bounced int64
+}
+
 // Outcomes of a sharing warning within the follow-up window, by how it
 // was lifted: the reason of the first warning_cleared lease event.
 const (
@@ -46,6 +53,7 @@ type InsightsStore interface {
 	ReadingByDay(ctx context.Context, from, to time.Time) ([]ReadingDay, error)
 	SharingByDay(ctx context.Context, from, to time.Time) ([]SharingDay, error)
 	GrowthByDay(ctx context.Context, from, to time.Time) ([]GrowthDay, error)
+	NewsletterByDay(ctx context.Context, from, to time.Time) ([]NewsletterDay, error)
 	// WarningOutcomes counts the warnings set in [from, to) by what
 	// lifted them within the window after each was set.
 	WarningOutcomes(ctx context.Context, from, to time.Time, window time.Duration) (map[string]int64, error)

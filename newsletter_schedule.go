@@ -105,10 +105,14 @@ func (s *Scheduler) SendDue(ctx context.Context) (wake time.Time) {
 	wake = now.Add(check)
 	for _, ed := range eds {
 		loc := s.location(ed)
-		if next := s.Schedule.Next(now, loc); next.Before(wake) {
+		sched := s.Schedule
+		if day, err := ParseWeekday(ed.NewsletterDay); ed.NewsletterDay != "" && err == nil {
+			sched.Day = day // the edition's own day (kiosko edition add --newsletter-day)
+		}
+		if next := sched.Next(now, loc); next.Before(wake) {
 			wake = next
 		}
-		prev := s.Schedule.Previous(now, loc)
+		prev := sched.Previous(now, loc)
 		if now.Sub(prev) >= 24*time.Hour {
 			continue
 		}

@@ -185,6 +185,10 @@ func (n *Newsroom) validate(ctx context.Context, in *ArticleInput) error {
 	return nil
 }
 
+// Check validates in as Save would, storing nothing: an import checks
+// every file before it saves any.
+func (n *Newsroom) Check(ctx context.Context, in ArticleInput) error { return n.validate(ctx, &in) }
+
 // Save creates or updates an article from in; by names who saves (an
 // editor's email, "key:NAME" for an API key) for the revision. created
 // says it did not exist. A save that changes nothing stores nothing and

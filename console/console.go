@@ -23,9 +23,9 @@ type Console struct {
 	Log     *slog.Logger
 	// Plans returns the catalogue in force (the plans table).
 	Plans func(ctx context.Context) (kiosko.Plans, error)
-	// Delete erases an account (the accounts work provides it); nil: the
-	// console says deletion is not available yet.
-	Delete func(ctx context.Context, a *kiosko.Account) error
+	// Delete erases an account for actorID (kiosko.Accounts.Delete); nil:
+	// the console says deletion is not available.
+	Delete func(ctx context.Context, a *kiosko.Account, actorID int64) error
 	// Counted, when set, is told each action done ("grant_plan", ...).
 	Counted func(action string)
 }
@@ -41,6 +41,7 @@ const (
 	ActionSendReset    = "send_reset"
 	ActionDelete       = "delete"
 	ActionSavePlan     = "save_plan"
+	ActionRevokeKey    = "revoke_api_key"
 )
 
 func (c *Console) now() time.Time { return c.Clock.Now() }
@@ -380,7 +381,7 @@ func (c *Console) DeleteAccount(ctx context.Context, admin *kiosko.Account, id i
 		return consoleErr(kiosko.EINVALID, "admin.error.delete_self", "You cannot delete your own account here.")
 	}
 	c.record(ctx, kiosko.EventAdminDeleteRequested, admin, id, nil)
-	if err := c.Delete(ctx, a); err != nil {
+	if err := c.Delete(ctx, a, admin.ID); err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	c.done(ActionDelete)
@@ -413,5 +414,15 @@ func (c *Console) SavePlan(ctx context.Context, admin *kiosko.Account, p *kiosko
 		return err
 	}
 	c.done(ActionSavePlan)
+	return nil
+}
+
+// RevokeAPIKey revokes a key: its callers get 401 from then on.
+func (c *Console) RevokeAPIKey(ctx context.Context, admin *kiosko.Account, k *kiosko.APIKey) error {
+	if err := c.Store.RevokeAPIKey(ctx, k.ID, c.now()); err != nil {
+		return err
+	}
+	c.record(ctx, kiosko.EventAdminKeyRevoked, admin, 0, map[string]any{"key": k.ID, "name": k.Name, "prefix": k.Prefix})
+	c.done(ActionRevokeKey)
 	return nil
 }

@@ -233,3 +233,14 @@ func ParseEvents(list string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Admin is whom to tell when an endpoint is disabled.
+type Admin struct {
+	Email, Lang string
+}
+
+// AdminDirectory lists the publication's admins. *sqlite.DB and
+// *postgres.DB implement it.
+type AdminDirectory interface {
+	FindAdmins(ctx context.Context) ([]Admin, error)
+}

@@ -28,6 +28,12 @@ type Worker struct {
 	Timeout time.Duration // per attempt; 0: 15 s
 	Batch   int           // endpoints claimed per round; 0: 16
 	Logger  *slog.Logger  // nil: slog.Default()
+	// Observe, if set, is told the outcome of every attempt: "delivered",
+	// "retried" (failed, tried again later) or "failed" (given up).
+	Observe func(outcome string)
+	// OnDisable, if set, is called when an endpoint is disabled after a
+	// day of failures.
+	OnDisable func(ctx context.Context, e *Endpoint)
 }
 
 func (w *Worker) init() {
@@ -137,8 +143,18 @@ func (w *Worker) drain(ctx context.Context, ep *Endpoint, until time.Time) (int,
 		}
 		w.Logger.Info("webhook attempt", "endpoint", ep.ID, "message", m.MsgID, "type", m.Type, "attempt", a.N,
 			"status", a.StatusCode, "err", a.Error, "outcome", o.Status)
+		if w.Observe != nil {
+			outcome := o.Status
+			if o.Status == StatusPending {
+				outcome = "retried"
+			}
+			w.Observe(outcome)
+		}
 		if disable {
 			w.Logger.Error("webhook endpoint disabled after a day of failures", "endpoint", ep.ID, "url", ep.URL)
+			if w.OnDisable != nil {
+				w.OnDisable(ctx, ep)
+			}
 		}
 		if !ok {
 			return n, nil

@@ -199,6 +199,10 @@ func TestRetriesFollowTheSchedule(t *testing.T) {
 	c := &clock{now: start}
 	subscribe(t, s, start)
 	w := worker(s, "w", c)
+	outcomes := map[string]int{}
+	var disabled *webhook.Endpoint
+	w.Observe = func(o string) { outcomes[o]++ }
+	w.OnDisable = func(_ context.Context, e *webhook.Endpoint) { disabled = e }
 	wh, _ := standardwebhooks.NewWebhook(ep.Secret)
 
 	when := start
@@ -259,6 +263,9 @@ func TestRetriesFollowTheSchedule(t *testing.T) {
 	}
 	if e.Enabled || e.DisabledAt == nil {
 		t.Errorf("endpoint after a day of failures = %+v, want disabled", e)
+	}
+	if outcomes["retried"] != len(webhook.Schedule) || outcomes["failed"] != 1 || disabled == nil || disabled.ID != ep.ID {
+		t.Errorf("outcomes observed %v, disabled %v; want %d retried, 1 failed, endpoint %d disabled", outcomes, disabled, len(webhook.Schedule), ep.ID)
 	}
 }
 

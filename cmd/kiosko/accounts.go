@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/geoip"
 	"github.com/kiosko/kiosko/internal/httpx"
 	"github.com/kiosko/kiosko/internal/i18n"
 	"github.com/kiosko/kiosko/internal/mail"
@@ -17,9 +18,16 @@ import (
 )
 
 // newAccounts wires the reader's own-data service (verification, email
-// change, export, receipts, deletion). The console reaches it as
-// Main.Deps.Accounts.
-func newAccounts(m *Main) *kiosko.Accounts {
+// change, export, receipts, deletion) and the device list's country and
+// last seen: devices keep the country of their address (never the address)
+// and their last seen moves with every request, written in one batch a
+// minute by a worker that stops with workers. The console reaches the
+// service as Main.Deps.Accounts.
+func newAccounts(m *Main, workers context.Context) *kiosko.Accounts {
+	m.Auth.Country = geoip.Country
+	m.Auth.Seen = &kiosko.DeviceActivity{Store: m.Store, Log: m.Log}
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); m.Auth.Seen.Run(workers) }()
 	return &kiosko.Accounts{Store: m.Store, Auth: m.Auth, Billing: m.Deps.Billing, Mail: web.NewAccountDataMail(m.Deps),
 		Clock: m.Clock, Settings: kiosko.DefaultAccountSettings(), Log: m.Log}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/embed"
 	"github.com/kiosko/kiosko/internal/httpx"
 )
 
@@ -254,6 +255,12 @@ func settings() []setting {
 			c.StripeAPIURL = strings.TrimRight(v, "/")
 			return nil
 		}},
+		{"embed-origins", "KIOSKO_EMBED_ORIGINS", "", "origins of the publisher pages that use /embed.js, comma-separated (https://www.example.com); they may call kiosko with the reader's cookies", false, func(c *Config, v string) error {
+			o, err := embed.ParseOrigins(v)
+			c.Integration.EmbedOrigins = o
+			return err
+		}},
+		{"demo-site-addr", "KIOSKO_DEMO_SITE_ADDR", "", "also serve the demo publisher site, whose pages use only /embed.js, on this address (e.g. 127.0.0.1:8081); empty: off", false, str(func(c *Config) *string { return &c.Integration.DemoSiteAddr })},
 		{"webhook-allow-private", "KIOSKO_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook endpoints be on loopback or private addresses (for a receiver on the publisher's own network)", false, boolean(func(c *Config) *bool { return &c.Integration.WebhookAllowPrivate })},
 	}
 }

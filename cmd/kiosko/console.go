@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/console"
 	"github.com/kiosko/kiosko/internal/admin"
+	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/web"
+	"github.com/kiosko/kiosko/webhook"
 )
 
 // startConsole builds the publisher console (/admin/) on the running
@@ -16,7 +20,26 @@ func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 	m.Console = &console.Console{Store: m.Store, Auth: m.Auth, Reading: m.Reading, Clock: m.Clock, Log: m.Log,
 		Plans:   m.Plans.Current,
 		Counted: func(action string) { m.Metrics.AdminActions.WithLabelValues(action).Inc() }}
-	return admin.New(m.Deps, m.Console, site.NotFound)
+	if accts := m.Deps.Accounts; accts != nil {
+		m.Console.Delete = func(ctx context.Context, a *kiosko.Account, actorID int64) error {
+			_, err := accts.Delete(ctx, a, actorID)
+			return err
+		}
+	}
+	h, err := admin.New(m.Deps, m.Console, site.NotFound)
+	if err != nil {
+		return nil, err
+	}
+	// The change feed's wrapper hides the outbox's methods; the console
+	// reads the database under it.
+	var raw kiosko.Store = m.Store
+	if ns, ok := raw.(*kiosko.NotifyingStore); ok {
+		raw = ns.Store
+	}
+	if hooks, ok := raw.(webhook.Store); ok {
+		h.SetWebhooks(hooks)
+	}
+	return h, nil
 }
 
 // mailLog records every email sent to an account in its timeline (the
@@ -34,5 +57,20 @@ func (l mailLog) Send(ctx context.Context, msg *kiosko.Message) error {
 	if a, err := l.store.FindAccountByEmail(ctx, msg.To); err == nil {
 		_ = l.store.AppendEvents(ctx, []kiosko.Event{kiosko.NewEvent(kiosko.EventEmailSent, a.ID, 0, map[string]string{"subject": msg.Subject}, l.clock.Now())})
 	}
+	return nil
+}
+
+// seedHistory gives a fresh demo some reading history for the insights
+// (demo.SeedHistory); a failure leaves the demo without it, said in the log.
+func seedHistory(ctx context.Context, store kiosko.Store, hasher kiosko.PasswordHasher, now time.Time, log *slog.Logger, h demo.History) error {
+	if h.Days == 0 {
+		return nil
+	}
+	start := time.Now()
+	if err := demo.SeedHistory(ctx, store, hasher, now, h); err != nil {
+		log.Error("demo: no reading history for the insights", "err", err)
+		return nil
+	}
+	log.Info("demo: reading history seeded for the insights", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

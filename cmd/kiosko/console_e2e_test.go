@@ -19,7 +19,8 @@ var adminPaths = []struct{ method, path string }{
 	{"POST", "/admin/accounts/2/grant"}, {"POST", "/admin/accounts/2/revoke"}, {"POST", "/admin/accounts/2/seats"},
 	{"POST", "/admin/accounts/2/free-seat"}, {"POST", "/admin/accounts/2/clear-warning"}, {"POST", "/admin/accounts/2/signout"},
 	{"POST", "/admin/accounts/2/reset"}, {"POST", "/admin/accounts/2/delete"}, {"GET", "/admin/admin.css"},
-	{"GET", "/admin/plans"}, {"GET", "/admin/insights"}, {"GET", "/admin/newsletter"}, {"GET", "/admin/no-such-page"},
+	{"GET", "/admin/plans"}, {"POST", "/admin/plans"}, {"GET", "/admin/insights"}, {"GET", "/admin/insights?format=csv&chart=sharing"},
+	{"GET", "/admin/newsletter"}, {"GET", "/admin/editions"}, {"GET", "/admin/apikeys"}, {"GET", "/admin/webhooks"}, {"GET", "/admin/no-such-page"},
 }
 
 // TestConsoleOnlyForAdmins: anonymous visitors, readers and editors get
@@ -225,9 +226,25 @@ func TestConsoleActions(t *testing.T) {
 	if code, _, _ := b.post(path(digital, "reset"), url.Values{"confirm": {"yes"}}); code != http.StatusSeeOther {
 		t.Fatalf("send reset: %d", code)
 	}
-	// Deletion is a hook the accounts work fills; until then it says so.
-	if code, body, _ := b.post(path(digital, "delete"), url.Values{"confirm": {"yes"}}); m.Console.Delete == nil && (code != http.StatusNotImplemented || !strings.Contains(body, "eliminar cuentas")) {
-		t.Fatalf("delete without the hook: %d", code)
+	// An admin cannot delete the own account here; another, after confirming.
+	if code, _, _ := b.post(path(adminAcct, "delete"), url.Values{"confirm": {"yes"}}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("deleting oneself: %d", code)
+	}
+	premium, _ := m.Store.FindAccountByEmail(ctx, "premium@kiosko.test")
+	if code, body, _ := b.post(path(premium, "delete"), nil); code != 200 || !strings.Contains(body, "para siempre") {
+		t.Fatalf("delete without confirmation: %d", code)
+	}
+	if _, err := m.Store.FindAccountByID(ctx, premium.ID); err != nil {
+		t.Fatal("the confirmation page deleted the account")
+	}
+	if code, _, hdr := b.post(path(premium, "delete"), url.Values{"confirm": {"yes"}}); code != http.StatusSeeOther || hdr.Get("Location") != "/admin/?deleted=1" {
+		t.Fatalf("delete: %d %s", code, hdr.Get("Location"))
+	}
+	if _, err := m.Store.FindAccountByID(ctx, premium.ID); !kiosko.IsNotFound(err) {
+		t.Fatalf("the deleted account is still there: %v", err)
+	}
+	if del, _ := m.Store.FindEvents(ctx, kiosko.EventFilter{Types: []string{kiosko.EventAccountDeleted}}); len(del) != 1 || del[0].ActorID != adminAcct.ID {
+		t.Fatalf("account.deleted events: %+v", del)
 	}
 
 	// Every action is an event carrying the admin.
@@ -252,6 +269,16 @@ func TestConsoleActions(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the timeline lacks %s", want)
 		}
+	}
+	// Deletion goes through the accounts service (docs/accounts.md).
+	if code, _, _ := b.post(path(digital, "delete"), url.Values{"confirm": {"yes"}}); code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", code)
+	}
+	if _, err := m.Store.FindAccountByID(ctx, digital.ID); !kiosko.IsNotFound(err) {
+		t.Fatalf("the deleted account is still there: %v", err)
+	}
+	if evs, err := m.Store.FindEvents(ctx, kiosko.EventFilter{AccountID: digital.ID, Types: []string{kiosko.EventAccountDeleted}}); err != nil || len(evs) != 1 {
+		t.Errorf("account.deleted events: %v, %v", evs, err)
 	}
 }
 

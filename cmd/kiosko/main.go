@@ -35,6 +35,9 @@ Usage:
   kiosko migrate-data --from sqlite:PATH --to postgres://...   copy a whole installation
   kiosko apikey create --name N --scopes S,...       a key for a server (newsroom, webhooks, admin)
   kiosko apikey list | revoke ID                     the keys, or end one
+  kiosko edition add --code C --name N --lang es|en [--tz ZONE] [--newsletter-day D]
+  kiosko edition list                                 the editions
+  kiosko articles import DIR                          Markdown files with YAML front matter
   kiosko bench [--duration 10s] [--connections 64]    measure the reading check (BENCHMARKS.md)
   kiosko webhook add --url U [--events t,...]         send events to U (prints the whsec_ secret last)
   kiosko webhook list | remove --id N                 the webhook endpoints, with what waits for each
@@ -86,6 +89,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return benchCommand(ctx, rest, stdout, stderr)
 	case "apikey":
 		return apikeyCommand(ctx, rest, stdout, stderr)
+	case "edition":
+		return editionCommand(ctx, rest, stdout, stderr)
+	case "articles":
+		return articlesCommand(ctx, rest, stdout, stderr)
 	case "webhook":
 		return webhookCommand(ctx, rest, stdout, stderr)
 	case "entitlement":

@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -254,5 +256,109 @@ func TestNewsroomImageUpload(t *testing.T) {
 	cfg, err := png.DecodeConfig(strings.NewReader(data))
 	if err != nil || cfg.Width != 320 || cfg.Height != 160 {
 		t.Errorf("the 320 width is %dx%d (%v)", cfg.Width, cfg.Height, err)
+	}
+}
+
+// An edition added from the command line has its front page, feed and
+// news sitemap on the running server at once; articles imported from
+// Markdown files appear there; a bad directory imports nothing and says
+// which file is wrong and why; importing again changes nothing.
+func TestEditionAddAndArticlesImport(t *testing.T) {
+	m := startMain(t)
+	dir := m.Config.Data
+	cli := func(args ...string) (string, error) { return kioskoCLI(t, dir, "", args...) }
+	if out, err := cli("edition", "add", "--code", "mx", "--name", "Edición México", "--lang", "es", "--tz", "America/Mexico_City", "--newsletter-day", "monday"); err != nil {
+		t.Fatalf("edition add: %v %s", err, out)
+	}
+	for _, bad := range [][]string{
+		{"--code", "mx", "--name", "Again", "--lang", "es"},
+		{"--code", "newsroom", "--name", "N", "--lang", "es"},
+		{"--code", "fr", "--name", "France", "--lang", "fr"},
+		{"--code", "ar", "--name", "Argentina", "--lang", "es", "--tz", "Mars/Olympus"},
+	} {
+		if out, err := cli(append([]string{"edition", "add"}, bad...)...); err == nil {
+			t.Errorf("edition add %v succeeded: %s", bad, out)
+		}
+	}
+	if list, _ := cli("edition", "list"); !strings.Contains(list, "Edición México") || !strings.Contains(list, "monday") || !strings.Contains(list, "es ") {
+		t.Errorf("edition list:\n%s", list)
+	}
+	b := newBrowser(t, m)
+	for _, p := range []string{"/mx/", "/mx/feed.xml", "/mx/news-sitemap.xml"} {
+		if code, _ := b.get(p); code != http.StatusOK {
+			t.Errorf("GET %s of the new edition: %d", p, code)
+		}
+	}
+
+	src := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mx-mercado.md", "---\nedition: mx\ntitle: Reabre el mercado de San Juan\ndek: Tras dos años de obras.\nauthors: [Rosa Díaz, Iván Ruiz]\nsection: Ciudad\naccess: free\npublished_at: 2026-11-30T09:00:00Z\n---\nEl mercado **reabre** hoy.\n\nCon 200 puestos.\n")
+	write("mx-lluvias.md", "---\nid: mx-lluvias\nedition: mx\ntitle: Alerta por lluvias\naccess: open\nauthors: Redacción\n---\nProtección civil pide precaución.\n")
+	write("mx-sin-titulo.md", "---\nedition: mx\naccess: free\n---\nTexto.\n")
+	write("mx-sin-cabecera.md", "Solo texto.\n")
+	write("mx-fecha.md", "---\nedition: mx\ntitle: T\naccess: gratis\npublished_at: mañana\n---\n")
+	out, err := cli("articles", "import", src)
+	if err == nil {
+		t.Fatal("an import with bad files succeeded")
+	}
+	for _, want := range []string{"mx-sin-titulo.md: title:", "mx-sin-cabecera.md: no front matter", "mx-fecha.md: published_at", "nothing was imported"} {
+		if !strings.Contains(out+err.Error(), want) {
+			t.Errorf("the report lacks %q:\n%s%v", want, out, err)
+		}
+	}
+	if code, _ := b.get("/mx/mx-mercado"); code != http.StatusNotFound {
+		t.Errorf("a good file of a bad import was imported: %d", code)
+	}
+	for _, f := range []string{"mx-sin-titulo.md", "mx-sin-cabecera.md", "mx-fecha.md"} {
+		os.Remove(filepath.Join(src, f))
+	}
+	if out, err := cli("articles", "import", src); err != nil || !strings.Contains(out, "2 new") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	code, page := b.get("/mx/mx-mercado")
+	if code != http.StatusOK || !strings.Contains(page, "El mercado <strong>reabre</strong> hoy.") || !strings.Contains(page, "Rosa Díaz, Iván Ruiz") {
+		t.Errorf("the imported article: %d", code)
+	}
+	if _, front := b.get("/mx/"); !strings.Contains(front, "Alerta por lluvias") || !strings.Contains(front, "Reabre el mercado") {
+		t.Error("the imported articles are not on the edition's front page")
+	}
+	if _, feed := b.get("/mx/feed.xml"); !strings.Contains(feed, "Reabre el mercado de San Juan") {
+		t.Error("the imported article is not in the edition's feed")
+	}
+	if out, err := cli("articles", "import", src); err != nil || !strings.Contains(out, "2 unchanged") {
+		t.Errorf("a second import: %v %s", err, out)
+	}
+}
+
+// A WordPress export imports its posts: published ones on the site,
+// the scheduled one kept for its date, the draft out of sight; the script
+// in a post never reaches a reader; importing it again changes nothing.
+func TestArticlesImportWordPress(t *testing.T) {
+	m := startMain(t)
+	dir := m.Config.Data
+	export := filepath.Join("..", "..", "internal", "newsroom", "testdata", "wordpress.xml")
+	if _, err := kioskoCLI(t, dir, "", "articles", "import", export); err == nil || !strings.Contains(err.Error(), "--edition") {
+		t.Errorf("a WXR import without --edition: %v", err)
+	}
+	out, err := kioskoCLI(t, dir, "", "articles", "import", export, "--edition", "es", "--access", "free")
+	if err != nil || !strings.Contains(out, "4 new") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	b := newBrowser(t, m)
+	code, page := b.get("/es/cafe-del-puerto")
+	if code != http.StatusOK || !strings.Contains(page, "café de puchero") || strings.Contains(page, `alert("wp")`) || !strings.Contains(page, "Rosa Díaz") {
+		t.Errorf("the imported post: %d", code)
+	}
+	for _, p := range []string{"/es/fiestas-2036", "/es/wp-15"} {
+		if code, _ := b.get(p); code != http.StatusNotFound {
+			t.Errorf("%s (scheduled or draft) for readers: %d", p, code)
+		}
+	}
+	if out, err := kioskoCLI(t, dir, "", "articles", "import", export, "--edition", "es"); err != nil || !strings.Contains(out, "4 unchanged") {
+		t.Errorf("a second import: %v %s", err, out)
 	}
 }

@@ -44,6 +44,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	m := NewMain(cfg, newLogger(cfg, stderr))
+	m.History = demo.DefaultHistory
 	if err := m.Run(ctx); err != nil {
 		m.Close()
 		return err
@@ -73,6 +74,9 @@ type Main struct {
 	Clock kiosko.Clock
 	// BodyTimeout is how long a client has to send a request body (0: 30s).
 	BodyTimeout time.Duration
+	// History is the reading history a fresh demo gets for the insights
+	// (serve sets demo.DefaultHistory; zero: none, as tests start).
+	History demo.History
 
 	Store   kiosko.Store
 	Leases  kiosko.LeaseEngine
@@ -130,7 +134,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Plans = plans
-	if err := seed(ctx, cfg, store, m.Hasher, m.Clock.Now(), m.Log); err != nil {
+	if err := seed(ctx, cfg, store, m.Hasher, m.Clock.Now(), m.Log, m.History); err != nil {
 		return err
 	}
 	secret, err := loadSecret(cfg)
@@ -165,7 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Auth.Mail = web.NewAccountMail(m.Deps)
-	m.Deps.Accounts = newAccounts(m) // accounts.go
+	m.Deps.Accounts = newAccounts(m, workers) // accounts.go
 	news, err := newNewsletter(cfg, store, m.Log)
 	if err != nil {
 		return err
@@ -202,7 +206,9 @@ func (m *Main) Run(ctx context.Context) error {
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", m.ready)
-	m.mountIntegration(mux)
+	if err := m.mountIntegration(mux); err != nil {
+		return err
+	}
 	mux.Handle("GET /metrics", m.Metrics.Handler(cfg.MetricsToken))
 	consoleSite, err := m.startConsole(site)
 	if err != nil {
@@ -215,6 +221,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	csrf := http.NewCrossOriginProtection()
 	handler := httpx.SecurityHeaders(csrf.Handler(metrics.Routes(mux)))
+	if handler, err = m.embedOrigins(handler, csrf, apiHandler); err != nil {
+		return err
+	}
 	handler = secure(m.Deps, site, cmp.Or(m.BodyTimeout, bodyReadTimeout), handler)
 	handler = httpx.Compress(handler) // gzip for pages, CSS, JS and JSON; never event streams
 	handler = m.Metrics.Observe(m.Log, m.Deps.ClientIP, handler)
@@ -328,7 +337,7 @@ func openDatabase(ctx context.Context, cfg *Config) (kiosko.Store, error) {
 }
 
 // seed fills an empty database: the demo publication, or just the editions.
-func seed(ctx context.Context, cfg *Config, store kiosko.Store, hasher kiosko.PasswordHasher, now time.Time, log *slog.Logger) error {
+func seed(ctx context.Context, cfg *Config, store kiosko.Store, hasher kiosko.PasswordHasher, now time.Time, log *slog.Logger, history demo.History) error {
 	empty, err := demo.IsEmpty(ctx, store)
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
@@ -341,7 +350,10 @@ func seed(ctx context.Context, cfg *Config, store kiosko.Store, hasher kiosko.Pa
 		return demo.SeedEditions(ctx, store)
 	}
 	log.Info("empty database: seeding the demo publication")
-	return demo.Seed(ctx, store, hasher, now)
+	if err := demo.Seed(ctx, store, hasher, now); err != nil {
+		return err
+	}
+	return seedHistory(ctx, store, hasher, now, log, history)
 }
 
 // loadPlans reads plans.json from the data directory; write makes it from

@@ -85,8 +85,42 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 			t.Fatalf("messages after the delivery: %+v", ms)
 		}
 	}
+	res, err := http.Get(m.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsText, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(metricsText), `kiosko_webhook_deliveries_total{result="delivered"} 1`) {
+		t.Errorf("/metrics does not count the delivery:\n%s", metricsText)
+	}
 	cli("", "webhook", "remove", "--id", "1")
 	if out, err := kioskoCLI(t, dir, "", "webhook", "remove", "--id", "1"); err == nil || !strings.Contains(err.Error(), "no webhook endpoint") {
 		t.Fatalf("removing twice: %v %s", err, out)
+	}
+}
+
+// TestDisabledWebhookEmailsAdmins: when the worker disables an endpoint,
+// every admin gets an email in their language naming it; readers get none.
+func TestDisabledWebhookEmailsAdmins(t *testing.T) {
+	m := startMain(t)
+	before := len(mailFiles(t, m))
+	m.webhookDisabled(t.Context(), &webhook.Endpoint{ID: 7, URL: "https://crm.example.com/hooks"})
+	var found []string
+	for deadline := time.Now().Add(5 * time.Second); len(found) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		files := mailFiles(t, m)
+		if len(files) > before {
+			for _, f := range files {
+				if b := string(readMail(t, f)); strings.Contains(b, "https://crm.example.com/hooks") {
+					found = append(found, b)
+				}
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d emails name the endpoint, want 1 (the demo has one admin)", len(found))
+	}
+	if !strings.Contains(found[0], "admin@kiosko.test") || !strings.Contains(found[0], "webhook endpoint 7") || !strings.Contains(found[0], "kiosko webhook remove --id 7") {
+		t.Errorf("the email:\n%s", found[0])
 	}
 }

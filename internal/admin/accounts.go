@@ -44,6 +44,9 @@ func (h *Handler) accounts(w http.ResponseWriter, r *http.Request) {
 		data.Next = "/admin/?" + v.Encode()
 	}
 	p.Data = data
+	if r.URL.Query().Get("deleted") != "" {
+		p.Notice = p.T("admin.done.delete")
+	}
 	h.render(w, r, http.StatusOK, "accounts", p)
 }
 
@@ -116,27 +119,27 @@ func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, status int
 
 // timelineKeys name each kind of entry; an unknown type shows as itself.
 var timelineKeys = map[string]string{
-	kiosko.EventSignedIn:               "admin.tl.signed_in",
-	kiosko.EventEmailSent:              "admin.tl.email_sent",
-	kiosko.EventAccountCreated:         "admin.tl.account_created",
-	kiosko.EventAccountDeleted:         "admin.tl.account_deleted",
-	kiosko.EventSubscriptionCreated:    "admin.tl.subscription_created",
-	kiosko.EventSubscriptionUpdated:    "admin.tl.subscription_updated",
-	kiosko.EventSubscriptionCanceled:   "admin.tl.subscription_canceled",
-	kiosko.EventSeatAdded:              "admin.tl.seat_added",
-	kiosko.EventSeatRemoved:            "admin.tl.seat_removed",
-	kiosko.EventSharingWarningSet:      "admin.tl.warning_set",
-	kiosko.EventSharingWarningCleared:  "admin.tl.warning_cleared",
-	kiosko.EventNewsletterSubscribed:   "admin.tl.newsletter_subscribed",
-	kiosko.EventNewsletterUnsubscribed: "admin.tl.newsletter_unsubscribed",
-	kiosko.EventAdminPlanGranted:       "admin.tl.admin_plan_granted",
-	kiosko.EventAdminPlanRevoked:       "admin.tl.admin_plan_revoked",
-	kiosko.EventAdminSeatsChanged:      "admin.tl.admin_seats_changed",
-	kiosko.EventAdminSeatFreed:         "admin.tl.admin_seat_freed",
-	kiosko.EventAdminWarningCleared:    "admin.tl.admin_warning_cleared",
-	kiosko.EventAdminSignedOut:         "admin.tl.admin_signed_out",
-	kiosko.EventAdminResetSent:         "admin.tl.admin_reset_sent",
-	kiosko.EventAdminDeleteRequested:   "admin.tl.admin_delete_requested",
+	kiosko.EventSignedIn:                     "admin.tl.signed_in",
+	kiosko.EventEmailSent:                    "admin.tl.email_sent",
+	kiosko.EventAccountCreated:               "admin.tl.account_created",
+	kiosko.EventAccountDeleted:               "admin.tl.account_deleted",
+	kiosko.EventSubscriptionCreated:          "admin.tl.subscription_created",
+	kiosko.EventSubscriptionUpdated:          "admin.tl.subscription_updated",
+	kiosko.EventSubscriptionCanceled:         "admin.tl.subscription_canceled",
+	kiosko.EventSeatAdded:                    "admin.tl.seat_added",
+	kiosko.EventSeatRemoved:                  "admin.tl.seat_removed",
+	kiosko.EventSharingWarningSet:            "admin.tl.warning_set",
+	kiosko.EventSharingWarningCleared:        "admin.tl.warning_cleared",
+	kiosko.EventNewsletterSubscribed:         "admin.tl.newsletter_subscribed",
+	kiosko.EventNewsletterUnsubscribed:       "admin.tl.newsletter_unsubscribed",
+	kiosko.EventAdminPlanGranted:             "admin.tl.admin_plan_granted",
+	kiosko.EventAdminPlanRevoked:             "admin.tl.admin_plan_revoked",
+	kiosko.EventAdminSeatsChanged:            "admin.tl.admin_seats_changed",
+	kiosko.EventAdminSeatFreed:               "admin.tl.admin_seat_freed",
+	kiosko.EventAdminWarningCleared:          "admin.tl.admin_warning_cleared",
+	kiosko.EventAdminSignedOut:               "admin.tl.admin_signed_out",
+	kiosko.EventAdminResetSent:               "admin.tl.admin_reset_sent",
+	kiosko.EventAdminDeleteRequested:         "admin.tl.admin_delete_requested",
 	"lease." + kiosko.EventClaim:             "admin.tl.claim",
 	"lease." + kiosko.EventConflict:          "admin.tl.conflict",
 	"lease." + kiosko.EventTakeoverContested: "admin.tl.takeover_contested",

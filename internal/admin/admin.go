@@ -22,6 +22,7 @@ import (
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/console"
 	"github.com/kiosko/kiosko/internal/httpx"
+	"github.com/kiosko/kiosko/webhook"
 )
 
 //go:embed templates/*.html admin.css
@@ -35,6 +36,7 @@ type Handler struct {
 	tmpl     *template.Template
 	mux      *http.ServeMux
 	css      []byte
+	hooks    webhook.Store // may be nil
 }
 
 // New builds the console site. notFound answers everyone who is not an

@@ -31,6 +31,12 @@ func TestBuiltKeysInBothCatalogs(t *testing.T) {
 	for _, s := range []string{kiosko.StatusActive, kiosko.StatusPastDue, kiosko.StatusCanceled, kiosko.StatusExpired} {
 		keys = append(keys, "admin.status."+s)
 	}
+	for _, o := range []string{kiosko.OutcomeUpgraded, kiosko.OutcomePassword, kiosko.OutcomeAdmin, kiosko.OutcomeQuiet, kiosko.OutcomeNothing} {
+		keys = append(keys, "admin.insights.outcome_"+o)
+	}
+	for _, per := range []string{"month", "year"} {
+		keys = append(keys, "admin.plans.per_"+per)
+	}
 	for _, k := range keys {
 		for _, lang := range kiosko.Languages {
 			if !c.Has(lang, k) {

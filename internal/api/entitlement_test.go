@@ -107,6 +107,10 @@ func TestReadingAnswersCarryAnEntitlement(t *testing.T) {
 	r = e.expect(t, call{method: "POST", path: "/api/v1/reading/heartbeat", token: phone.token, body: map[string]any{"article": subscriberArticle}}, 200)
 	check("heartbeat", r, subscriberArticle, phone.id)
 
+	r = e.expect(t, call{method: "POST", path: "/api/v1/reading/heartbeat", token: phone.token, body: map[string]any{}}, 200)
+	if _, has := r.json(t)["entitlement"]; has {
+		t.Errorf("a heartbeat that names no article carries an entitlement: %s", r.body)
+	}
 	r = e.expect(t, call{method: "POST", path: "/api/v1/reading/claim", token: laptop.token, body: claim(subscriberArticle)}, 409)
 	if _, has := r.json(t)["entitlement"]; has {
 		t.Errorf("a conflict carries an entitlement: %s", r.body)

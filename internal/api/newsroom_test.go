@@ -17,6 +17,25 @@ type renderer struct{}
 func (renderer) Markdown(s string) (string, error) { return markup.Markdown(s) }
 func (renderer) HTML(s string) string              { return markup.HTML(s) }
 
+// withNewsroom gives the API the newsroom service.
+func withNewsroom(d *httpx.Deps) {
+	d.PublicURL = "https://news.example"
+	d.Newsroom = &kiosko.Newsroom{Store: d.Store, Render: renderer{}, Clock: d.Clock, PublicURL: "https://news.example", Log: d.Log}
+}
+
+// newsroomKey stores an API key with scopes and returns it.
+func newsroomKey(t *testing.T, e *env, scopes ...string) string {
+	t.Helper()
+	key, secret, err := kiosko.NewAPIKey("CMS", scopes, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.deps.Store.CreateAPIKey(t.Context(), key); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
 // newsroomEnv is the API with the newsroom service and an API key of
 // each kind.
 func newsroomEnv(t *testing.T) (e *env, newsroomKey, webhooksKey string) {

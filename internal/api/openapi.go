@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"net/http"
+	"strings"
 )
 
 // openapiJSON is the OpenAPI 3.1 document of every /api/v1 route, written
@@ -35,9 +36,21 @@ func (h *Handler) openapi(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Header().Set("ETag", openapiETag)
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	if r.Header.Get("If-None-Match") == openapiETag {
+	if etagMatch(r.Header.Get("If-None-Match"), openapiETag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	_, _ = w.Write(openapiJSON)
+}
+
+// etagMatch reports whether an If-None-Match header names etag, weakly (a
+// compressed answer carries W/ before the same tag).
+func etagMatch(header, etag string) bool {
+	for t := range strings.SplitSeq(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/kiosko/kiosko"
 )
 
 func loadOpenAPI(t *testing.T) *openapi3.T {
@@ -167,8 +169,9 @@ func (v *validator) do(e *env, c call, status int) response {
 // request and answer with kin-openapi.
 func TestRealAnswersMatchTheDocument(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withEntitlements(t))
+	e := newEnv(t, withEntitlements(t), withNewsroom)
 	v := newValidator(t)
+	cms := newsroomKey(t, e, kiosko.ScopeNewsroom)
 	phone := e.signIn(t, "digital@kiosko.test", "Phone")
 	laptop := e.signIn(t, "digital@kiosko.test", "Laptop")
 	free := e.signIn(t, "free@kiosko.test", "Free")
@@ -194,8 +197,53 @@ func TestRealAnswersMatchTheDocument(t *testing.T) {
 	v.do(e, call{method: "DELETE", path: "/api/v1/devices/" + laptop.id, token: phone.token, body: map[string]string{"current_password": "kiosko-demo-2026"}}, 204)
 	v.do(e, call{method: "POST", path: "/api/v1/account/password", token: free.token, body: map[string]string{"current_password": "wrong one", "new_password": "a much longer new password"}}, 403)
 	v.do(e, call{method: "GET", path: "/api/v1/openapi.json"}, 200)
+	story := map[string]any{"edition": "us", "title": "Pushed", "dek": "A dek.", "body_markdown": "Text *here*.", "authors": []string{"Desk"}, "access": "open"}
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: cms, body: story}, 201)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: cms, body: story}, 200)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: cms, body: map[string]any{"edition": "us", "access": "open"}}, 400)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", body: story}, 401)
+	v.do(e, call{method: "PUT", path: "/api/v1/newsroom/articles/us-pushed", token: free.token, body: story}, 403)
+	v.do(e, call{method: "GET", path: "/api/v1/newsroom/articles/us-pushed", token: cms}, 200)
+	v.do(e, call{method: "GET", path: "/api/v1/newsroom/articles/nothing", token: cms}, 404)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/us-pushed"}, 200)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/" + subscriberArticle}, 200)
+	v.do(e, call{method: "DELETE", path: "/api/v1/newsroom/articles/us-pushed", token: cms}, 204)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/us-pushed"}, 410)
+	v.do(e, call{method: "GET", path: "/api/v1/articles/nothing"}, 404)
 	v.do(e, call{method: "DELETE", path: "/api/v1/sessions/current", token: phone.token}, 204)
 	v.do(e, call{method: "GET", path: "/api/v1/devices", token: phone.token}, 401)
+
+	// The newsroom's routes, with its API keys.
+	n, key, hooksKey := newsroomEnv(t)
+	article := map[string]any{"edition": "us", "title": "Checked against the document", "dek": "One line.", "body_markdown": "Some **text**.",
+		"authors": []string{"Sam Lee"}, "section": "City", "access": "free"}
+	path := "/api/v1/newsroom/articles/us-openapi-check"
+	v.do(n, call{method: "PUT", path: path, token: key, body: article}, 201)
+	v.do(n, call{method: "PUT", path: path, token: key, body: article}, 200)
+	v.do(n, call{method: "PUT", path: path, token: hooksKey, body: article}, 403)
+	v.do(n, call{method: "GET", path: path, token: key}, 200)
+	v.do(n, call{method: "GET", path: "/api/v1/articles/us-openapi-check"}, 200)
+	v.do(n, call{method: "GET", path: "/api/v1/articles/" + subscriberArticle}, 200)
+	v.do(n, call{method: "DELETE", path: path, token: key}, 204)
+	v.do(n, call{method: "GET", path: "/api/v1/articles/us-openapi-check"}, 410)
+	v.do(n, call{method: "GET", path: path}, 401)
+
+	// Webhook endpoints, with the webhooks key only.
+	hook := map[string]any{"url": "https://93.184.215.14/hooks", "events": []string{"seat.added"}}
+	r := v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: hooksKey, body: hook}, 201)
+	if sec, _ := r.json(t)["secret"].(string); !strings.HasPrefix(sec, "whsec_") {
+		t.Errorf("POST /api/v1/webhooks: no secret in %s", r.body)
+	}
+	v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: key, body: hook}, 403)
+	v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: hooksKey, body: map[string]any{"url": "http://127.0.0.1:9/x"}}, 400)
+	v.do(n, call{method: "POST", path: "/api/v1/webhooks", token: hooksKey, body: map[string]any{"url": "https://93.184.215.14/", "events": []string{"nope"}}}, 400)
+	r = v.do(n, call{method: "GET", path: "/api/v1/webhooks", token: hooksKey}, 200)
+	if strings.Contains(string(r.body), "whsec_") {
+		t.Errorf("the list shows secrets: %s", r.body)
+	}
+	v.do(n, call{method: "GET", path: "/api/v1/webhooks", token: key}, 403)
+	v.do(n, call{method: "DELETE", path: "/api/v1/webhooks/1", token: hooksKey}, 204)
+	v.do(n, call{method: "DELETE", path: "/api/v1/webhooks/1", token: hooksKey}, 404)
 
 	for _, r := range registeredRoutes(t) {
 		method, path, _ := strings.Cut(r, " ")

@@ -86,7 +86,13 @@ func (h *Handler) heartbeat(w http.ResponseWriter, r *http.Request, id *kiosko.I
 	if !h.decode(w, r, &req, true) {
 		return
 	}
+	// Only a heartbeat that names its article gets an entitlement (for
+	// it): signing costs about as much as the rest of a heartbeat, and
+	// kiosko's own pages need none.
 	rd, ent := h.entitle(r, id, req.Article)
+	if req.Article == "" {
+		ent = nil
+	}
 	st, err := h.d.Reading.Heartbeat(r.Context(), rd, req.active())
 	h.writeReading(w, r, st, err, ent)
 }

@@ -1,7 +1,7 @@
 // Package demo holds the demo publication of El Kiosko / The Kiosko, a
 // fictional newspaper: two editions (es, us) with eighteen articles each
-// (twelve free, enough to run the anonymous meter out, and six for
-// subscribers), and one account per plan and role, so a fresh installation
+// (twelve free, enough to run the anonymous meter out, one open
+// public-service story and five for subscribers), and one account per plan and role, so a fresh installation
 // has something to read, sell and share the moment it starts.
 //
 // The articles live in embedded JSON files (articles/*.json), one per edition,

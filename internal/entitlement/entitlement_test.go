@@ -209,3 +209,23 @@ func TestNodesShareOneKey(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSign is what an entitlement adds to a claim or heartbeat.
+func BenchmarkSign(b *testing.B) {
+	db, err := sqlite.Open(filepath.Join(b.TempDir(), "kiosko.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	i := &entitlement.Issuer{Store: db, Issuer: "https://kiosko.example"}
+	if err := i.Init(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	exp := time.Now().Add(90 * time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := i.Sign(context.Background(), 42, "art-1", "dev-1", exp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -46,6 +46,10 @@ type Deps struct {
 	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
 	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Log             *slog.Logger
+
+	// WebhookAllowPrivate (KIOSKO_WEBHOOK_ALLOW_PRIVATE) lets webhook
+	// endpoints be on loopback or private addresses.
+	WebhookAllowPrivate bool
 }
 
 // Cookie names. Over TLS the session cookie carries the __Host- prefix.

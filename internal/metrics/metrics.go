@@ -37,7 +37,7 @@ const (
 
 // AdminActions are the console's actions, the values of the "action"
 // label of kiosko_admin_actions_total.
-var AdminActions = []string{"grant_plan", "revoke_plan", "set_seats", "clear_warning", "sign_out_everywhere", "send_reset", "save_plan"}
+var AdminActions = []string{"grant_plan", "revoke_plan", "set_seats", "clear_warning", "sign_out_everywhere", "send_reset", "save_plan", "free_seat", "delete", "revoke_api_key"}
 
 // Metrics holds the collectors of one server.
 type Metrics struct {
@@ -134,6 +134,20 @@ func newsletterResult(outcome string) string {
 // kiosko.Newsletter's OnDelivery hook.
 func (m *Metrics) CountNewsletter(outcome string) {
 	m.Newsletter.WithLabelValues(newsletterResult(outcome)).Inc()
+}
+
+// CountWebhook counts one webhook attempt by its outcome (delivered,
+// pending: to be retried, failed: given up); it is the webhook worker's
+// OnAttempt hook.
+func (m *Metrics) CountWebhook(outcome string) {
+	switch outcome {
+	case "delivered":
+		m.WebhookDeliveries.WithLabelValues(ResultDelivered).Inc()
+	case "pending":
+		m.WebhookDeliveries.WithLabelValues(ResultRetried).Inc()
+	default:
+		m.WebhookDeliveries.WithLabelValues(ResultFailed).Inc()
+	}
 }
 
 // Handler answers /metrics in the Prometheus text format. With a token,

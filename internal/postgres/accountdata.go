@@ -143,7 +143,15 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 		}
 		// An event's data should not name the reader, but where one does,
 		// the data goes and the anonymous fact stays.
-		if _, err := tx.Exec(ctx, `UPDATE events SET data = '{}' WHERE strpos(lower(data), $1) > 0`, strings.ToLower(a.Email)); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE events SET data = replace(data, $1, '') WHERE strpos(data, $1) > 0`, a.Email); err != nil {
+			return err
+		}
+		// So must the outgoing webhooks' copies of those events.
+		if _, err := tx.Exec(ctx, `UPDATE webhook_messages SET body = replace(body, $1, '') WHERE strpos(body, $1) > 0`, a.Email); err != nil {
+			return err
+		}
+		// So do webhook messages that name the reader (webhook/).
+		if _, err := tx.Exec(ctx, `UPDATE webhook_messages SET body = jsonb_set(body::jsonb, '{data}', '{}'::jsonb)::text WHERE strpos(lower(body), $1) > 0`, strings.ToLower(a.Email)); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, a.ID); err != nil {
@@ -159,10 +167,22 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 	if err != nil {
 		return fail("delete account data", err)
 	}
-	for _, t := range []string{"accounts", "newsletter_subscribers", "invitations", "events", "devices", "sessions"} {
+	for _, t := range []string{"accounts", "newsletter_subscribers", "invitations", "events", "webhook_messages", "devices", "sessions"} {
 		if _, err := db.pool.Exec(ctx, `VACUUM `+t); err != nil {
 			return fail("delete account data: vacuum", err)
 		}
 	}
 	return nil
+}
+
+// TouchDevices moves devices' last seen forward, in one transaction.
+func (db *DB) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		for _, s := range seen {
+			b.Queue(`UPDATE devices SET last_seen = $1 WHERE account_id = $2 AND id = $3 AND last_seen < $1`, nanos(s.At), s.AccountID, s.DeviceID)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+	return fail("touch devices", err)
 }

@@ -14,16 +14,16 @@ import (
 func errEditionNotFound() *kiosko.Error { return notFound("error.edition_unknown", "No such edition.") }
 func errArticleNotFound() *kiosko.Error { return notFound("error.article_unknown", "No such article.") }
 
-const editionColumns = `code, name, lang, timezone`
+const editionColumns = `code, name, lang, timezone, newsletter_day`
 
 func scanEdition(r pgx.Row) (*kiosko.Edition, error) {
 	var e kiosko.Edition
-	return &e, r.Scan(&e.Code, &e.Name, &e.Lang, &e.Timezone)
+	return &e, r.Scan(&e.Code, &e.Name, &e.Lang, &e.Timezone, &e.NewsletterDay)
 }
 
 // CreateEdition stores e; ECONFLICT if the code is taken.
 func (db *DB) CreateEdition(ctx context.Context, e *kiosko.Edition) error {
-	_, err := db.pool.Exec(ctx, `INSERT INTO editions (`+editionColumns+`) VALUES ($1, $2, $3, $4)`, e.Code, e.Name, e.Lang, e.Timezone)
+	_, err := db.pool.Exec(ctx, `INSERT INTO editions (`+editionColumns+`) VALUES ($1, $2, $3, $4, $5)`, e.Code, e.Name, e.Lang, e.Timezone, e.NewsletterDay)
 	return fail("create edition", constraintErr(err, kiosko.Errorf(kiosko.ECONFLICT, "error.edition_taken", "Edition %q already exists.", e.Code)))
 }
 

@@ -2,8 +2,8 @@ package postgres
 
 import (
 	"context"
-	"github.com/jackc/pgx/v5/pgtype"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgtype"
 	"time"
 
 	"github.com/kiosko/kiosko"
@@ -24,7 +24,7 @@ func (db *DB) ReadingByDay(ctx context.Context, from, to time.Time) ([]kiosko.Re
 		}
 		return days[d]
 	}
-	rows, err := db.pool.Query(ctx, `SELECT at / $3, kind, count(*) FROM lease_events WHERE at >= $1 AND at < $2 GROUP BY 1, 2`, nanos(from), nanos(to), dayNanos)
+	rows, err := db.pool.Query(ctx, `SELECT at / $3, kind, count(*) FROM lease_events WHERE kind IN ('claim', 'conflict', 'takeover_contested', 'takeover_quiet', 'takeover_counted', 'warning_set', 'warning_cleared') AND at >= $1 AND at < $2 GROUP BY 1, 2`, nanos(from), nanos(to), dayNanos)
 	if err != nil {
 		return nil, fmt.Errorf("reading by day: %w", err)
 	}
@@ -179,4 +179,38 @@ func (db *DB) WarningOutcomes(ctx context.Context, from, to time.Time, window ti
 		out[kiosko.OutcomeOf(reason.String)]++
 	}
 	return out, rows.Err()
+}
+
+// NewsletterByDay counts addresses confirmed, unsubscribed and bounced per
+// day, from the subscribers' own times.
+func (db *DB) NewsletterByDay(ctx context.Context, from, to time.Time) ([]kiosko.NewsletterDay, error) {
+	counts := func(col string) (map[int64]int64, error) {
+		rows, err := db.pool.Query(ctx, `SELECT `+col+` / $3, count(*) FROM newsletter_subscribers WHERE `+col+` >= $1 AND `+col+` < $2 GROUP BY 1`, nanos(from), nanos(to), dayNanos)
+		if err != nil {
+			return nil, fmt.Errorf("newsletter by day: %s: %w", col, err)
+		}
+		defer rows.Close()
+		m := map[int64]int64{}
+		for rows.Next() {
+			var d, n int64
+			if err := rows.Scan(&d, &n); err != nil {
+				return nil, err
+			}
+			m[d] = n
+		}
+		return m, rows.Err()
+	}
+	var got [3]map[int64]int64
+	for i, col := range []string{"confirmed_at", "unsubscribed_at", "bounced_at"} {
+		m, err := counts(col)
+		if err != nil {
+			return nil, err
+		}
+		got[i] = m
+	}
+	out := []kiosko.NewsletterDay{}
+	for d := nanos(from) / dayNanos; d*dayNanos < nanos(to); d++ {
+		out = append(out, kiosko.NewsletterDay{Day: dayOf(d), Confirmed: got[0][d], Unsubscribed: got[1][d], Bounced: got[2][d]})
+	}
+	return out, nil
 }

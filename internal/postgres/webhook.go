@@ -197,3 +197,12 @@ func (db *DB) FindWebhookAttempts(ctx context.Context, messageID int64) ([]*webh
 	}, `SELECT id, message_id, endpoint_id, attempt, at, status_code, error, duration_ms, worker FROM webhook_attempts WHERE message_id = $1 ORDER BY id`, messageID)
 	return as, fail("find webhook attempts", err)
 }
+
+// FindAdmins lists the admins' addresses and languages.
+func (db *DB) FindAdmins(ctx context.Context) ([]webhook.Admin, error) {
+	as, err := queryList(ctx, db.pool, func(r pgx.Row) (webhook.Admin, error) {
+		var a webhook.Admin
+		return a, r.Scan(&a.Email, &a.Lang)
+	}, `SELECT email, lang FROM accounts WHERE role = $1 ORDER BY id`, kiosko.RoleAdmin)
+	return as, fail("find admins", err)
+}

@@ -36,6 +36,10 @@ type Options struct {
 	// Workers simulate parts of the accounts in parallel; seats never
 	// interact, so the result does not depend on it. 0 means GOMAXPROCS.
 	Workers int
+	// Record, when set, is given every lease event the rule records, with
+	// the account it belongs to (the demo stores them as history). The
+	// workers call it at once: it must be safe for concurrent use.
+	Record func(account string, ev kiosko.LeaseEvent)
 }
 
 // AccountResult is what the rule did to one account.
@@ -172,7 +176,7 @@ func Run(ctx context.Context, ivs []Interval, opt Options) (*Result, error) {
 			for part := range todo {
 				if err == nil {
 					var k int64
-					k, err = newSim(s, opt.MaxRetakes, ivs, acctOf, part, results).run(ctx)
+					k, err = newSim(s, opt.MaxRetakes, ivs, acctOf, part, results, recorder(names, opt.Record)).run(ctx)
 					n += k
 				}
 			}
@@ -270,7 +274,15 @@ type sim struct {
 
 var article = &kiosko.Article{ID: "simulated", Access: kiosko.AccessSubscriber}
 
-func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []int32, mine []int32, results []AccountResult) *sim {
+// recorder passes events to record with their account's name.
+func recorder(names []string, record func(string, kiosko.LeaseEvent)) func(kiosko.LeaseEvent) {
+	if record == nil {
+		return nil
+	}
+	return func(e kiosko.LeaseEvent) { record(names[e.SeatID-1], e) }
+}
+
+func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []int32, mine []int32, results []AccountResult, record func(kiosko.LeaseEvent)) *sim {
 	sm := &sim{ivs: ivs, hb: int64(s.HeartbeatEvery), maxRetakes: uint8(min(maxRetakes, 255)), results: results,
 		seats: map[int64]*kiosko.Seat{}, open: map[devKey][]int32{}}
 	accounts := map[int32]*kiosko.Account{}
@@ -308,7 +320,7 @@ func newSim(s kiosko.ReadingSettings, maxRetakes int, ivs []Interval, acctOf []i
 		Hub:      simHub{sm},
 		Clock:    kiosko.ClockFunc(func() time.Time { return time.Unix(0, sm.now).UTC() }),
 		Settings: s,
-		Events:   sink{results},
+		Events:   sink{results, record},
 		Log:      slog.New(slog.DiscardHandler),
 		SeatOf: func(_ context.Context, accountID int64) (*kiosko.Seat, error) {
 			if seat := sm.seats[accountID]; seat != nil {
@@ -335,10 +347,16 @@ func (h simHub) Publish(_ context.Context, n kiosko.Notice) error {
 func (simHub) Subscribe(int64, string) (<-chan kiosko.Notice, func()) { return nil, func() {} }
 
 // sink counts the events Reading records, by account (seat id - 1).
-type sink struct{ results []AccountResult }
+type sink struct {
+	results []AccountResult
+	record  func(kiosko.LeaseEvent) // may be nil
+}
 
 func (k sink) Record(events ...kiosko.LeaseEvent) {
 	for _, e := range events {
+		if k.record != nil {
+			k.record(e)
+		}
 		r := &k.results[e.SeatID-1]
 		switch e.Kind {
 		case kiosko.EventConflict:

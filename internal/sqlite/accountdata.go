@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/kiosko/kiosko"
@@ -148,7 +147,9 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 			{`DELETE FROM invitations WHERE email = ?`, []any{a.Email}},
 			// An event's data should not name the reader, but where one
 			// does, the data goes and the anonymous fact stays.
-			{`UPDATE events SET data = '{}' WHERE instr(lower(data), ?) > 0`, []any{strings.ToLower(a.Email)}},
+			{`UPDATE events SET data = replace(data, ?1, '') WHERE instr(data, ?1) > 0`, []any{a.Email}},
+			// So must the outgoing webhooks' copies of those events.
+			{`UPDATE webhook_messages SET body = replace(body, ?1, '') WHERE instr(body, ?1) > 0`, []any{a.Email}},
 			{`DELETE FROM accounts WHERE id = ?`, []any{a.ID}},
 		}
 		for _, k := range failedKeys {
@@ -172,6 +173,27 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 	}
 	if _, err := db.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return fmt.Errorf("delete account data: checkpoint: %w", err)
+	}
+	return nil
+}
+
+// TouchDevices moves devices' last seen forward, in one transaction.
+func (db *DB) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE devices SET last_seen = ? WHERE account_id = ? AND id = ? AND last_seen < ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, s := range seen {
+			if _, err := stmt.ExecContext(ctx, nanos(s.At), s.AccountID, s.DeviceID, nanos(s.At)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("touch devices: %w", err)
 	}
 	return nil
 }

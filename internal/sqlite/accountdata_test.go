@@ -3,8 +3,11 @@ package sqlite
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/kiosko/kiosko"
@@ -85,6 +88,14 @@ func TestDeletedAddressIsNotInTheFiles(t *testing.T) {
 	if err := db.AppendEvents(ctx, []kiosko.Event{kiosko.NewEvent(kiosko.EventAccountCreated, a.ID, a.ID, map[string]string{"email": addr}, time.Now())}); err != nil {
 		t.Fatal(err)
 	}
+	// An outgoing webhook's copy of the event names the address too.
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO webhook_endpoints (id, url, secret, created_at) VALUES (1, 'https://hooks.example/k', 'whsec_x', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.write.ExecContext(ctx, `INSERT INTO webhook_messages (endpoint_id, event_id, msg_id, type, body, next_attempt_at, created_at)
+		VALUES (1, 1, 'msg_1', 'account.created', ?, 1, 1)`, `{"type":"account.created","data":{"email":"`+addr+`"}}`); err != nil {
+		t.Fatal(err)
+	}
 	// Enough churn that the address sits in several pages and the log.
 	for i := 0; i < 50; i++ {
 		if err := db.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "device-" + string(rune('a'+i%26)) + "x", Name: addr, FirstSeen: time.Now(), LastSeen: time.Now()}); err != nil {
@@ -115,5 +126,54 @@ func TestDeletedAddressIsNotInTheFiles(t *testing.T) {
 	}
 	if _, err := db.FindAccountByEmail(ctx, "stays@example.org"); err != nil {
 		t.Fatalf("the other account: %v", err)
+	}
+	var body string
+	if err := db.read.QueryRowContext(ctx, `SELECT body FROM webhook_messages`).Scan(&body); err != nil || body != `{"type":"account.created","data":{"email":""}}` {
+		t.Errorf("webhook body after deletion = %q, %v", body, err)
+	}
+}
+
+// TestMigration0008KeepsExistingAccountsVerifiedAndDropsAddresses opens a
+// database made before 0008: its accounts count as verified, and devices
+// lose the addresses and time zones kept as their place.
+func TestMigration0008KeepsExistingAccountsVerifiedAndDropsAddresses(t *testing.T) {
+	before := fstest.MapFS{}
+	entries, err := fs.ReadDir(migrationFS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() < "0008" {
+			data, _ := fs.ReadFile(migrationFS, e.Name())
+			before[e.Name()] = &fstest.MapFile{Data: data}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := open(path, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	created := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	a := &kiosko.Account{Email: "old@example.com", PasswordHash: "h", Role: kiosko.RoleReader, Lang: "es", CreatedAt: created}
+	if err := old.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "old-device", IP: "203.0.113.0/24", Place: "Europe/Madrid", FirstSeen: created, LastSeen: created}); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.FindAccountByID(ctx, a.ID)
+	if err != nil || got.EmailVerifiedAt == nil || !got.EmailVerifiedAt.Equal(created) {
+		t.Errorf("an account from before 0008: %+v, %v; want it verified since it was created", got, err)
+	}
+	dev, err := db.FindDevice(ctx, a.ID, "old-device")
+	if err != nil || dev.IP != "" || dev.Place != "" {
+		t.Errorf("device after 0008: %+v, %v; want no address and no time zone", dev, err)
 	}
 }

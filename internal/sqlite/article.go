@@ -21,16 +21,16 @@ func errArticleChanged() *kiosko.Error {
 	return kiosko.Errorf(kiosko.ECONFLICT, "error.article_changed", "Someone else saved this article in the meantime.")
 }
 
-const editionColumns = `code, name, lang, timezone`
+const editionColumns = `code, name, lang, timezone, newsletter_day`
 
 func scanEdition(r scanner) (*kiosko.Edition, error) {
 	var e kiosko.Edition
-	return &e, r.Scan(&e.Code, &e.Name, &e.Lang, &e.Timezone)
+	return &e, r.Scan(&e.Code, &e.Name, &e.Lang, &e.Timezone, &e.NewsletterDay)
 }
 
 // CreateEdition stores e; ECONFLICT if the code is taken.
 func (db *DB) CreateEdition(ctx context.Context, e *kiosko.Edition) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO editions (`+editionColumns+`) VALUES (?, ?, ?, ?)`, e.Code, e.Name, e.Lang, e.Timezone)
+	_, err := db.write.ExecContext(ctx, `INSERT INTO editions (`+editionColumns+`) VALUES (?, ?, ?, ?, ?)`, e.Code, e.Name, e.Lang, e.Timezone, e.NewsletterDay)
 	if err != nil {
 		return fmt.Errorf("create edition: %w", constraintErr(err, kiosko.Errorf(kiosko.ECONFLICT, "error.edition_taken", "Edition %q already exists.", e.Code)))
 	}

@@ -197,3 +197,27 @@ func (db *DB) ImportPlans(ctx context.Context, ps kiosko.Plans, at time.Time) (b
 	}
 	return true, nil
 }
+
+// FindIssues lists newsletter issues newest first.
+func (db *DB) FindIssues(ctx context.Context, limit int) ([]*kiosko.Issue, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	out, err := queryList(ctx, db.read, func(r scanner) (*kiosko.Issue, error) {
+		var i kiosko.Issue
+		var since, until, created int64
+		var ids string
+		if err := r.Scan(&i.ID, &i.Edition, &i.Week, &since, &until, &ids, &created); err != nil {
+			return nil, err
+		}
+		i.Since, i.Until, i.CreatedAt = fromNanos(since), fromNanos(until), fromNanos(created)
+		if err := json.Unmarshal([]byte(ids), &i.ArticleIDs); err != nil {
+			return nil, err
+		}
+		return &i, nil
+	}, `SELECT id, edition, week, since, until, article_ids, created_at FROM newsletter_issues ORDER BY created_at DESC, id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find issues: %w", err)
+	}
+	return out, nil
+}

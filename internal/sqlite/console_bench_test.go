@@ -79,7 +79,7 @@ func BenchmarkConsoleSearch(b *testing.B) {
 	}{
 		{"first-page", kiosko.AccountQuery{Limit: 51}, 51},
 		{"deep-page", kiosko.AccountQuery{BeforeID: int64(n / 2), Limit: 51}, 51},
-		{"email-broad", kiosko.AccountQuery{Text: "maria", Limit: 51}, 51},       // 1 in 7 accounts
+		{"email-broad", kiosko.AccountQuery{Text: "maria", Limit: 51}, 51}, // 1 in 7 accounts
 		{"email-broad-deep", kiosko.AccountQuery{Text: "maria", BeforeID: int64(n / 3), Limit: 51}, 51},
 		{"email-narrow", kiosko.AccountQuery{Text: fmt.Sprintf("lucia.%d@", n/2+2), Limit: 51}, 0},
 		{"name-broad", kiosko.AccountQuery{Text: "ana", Limit: 51}, 51}, // "ana" starts emails and names

@@ -211,3 +211,15 @@ func (db *DB) FindWebhookAttempts(ctx context.Context, messageID int64) ([]*webh
 	}
 	return as, nil
 }
+
+// FindAdmins lists the admins' addresses and languages.
+func (db *DB) FindAdmins(ctx context.Context) ([]webhook.Admin, error) {
+	as, err := queryList(ctx, db.read, func(sc scanner) (webhook.Admin, error) {
+		var a webhook.Admin
+		return a, sc.Scan(&a.Email, &a.Lang)
+	}, `SELECT email, lang FROM accounts WHERE role = ? ORDER BY id`, kiosko.RoleAdmin)
+	if err != nil {
+		return nil, fmt.Errorf("find admins: %w", err)
+	}
+	return as, nil
+}

@@ -10,6 +10,24 @@ import (
 )
 
 var accountDataTests = []test{
+	{"TouchDevicesOnlyMovesForward", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		a := newAccount(t, s)
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "dev-one", Name: "One", FirstSeen: t0, LastSeen: at(time.Hour)}))
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "dev-two", Name: "Two", FirstSeen: t0, LastSeen: at(time.Hour)}))
+		ok(t, s.TouchDevices(ctx, []kiosko.DeviceSeen{
+			{AccountID: a.ID, DeviceID: "dev-one", At: at(2 * time.Hour)},
+			{AccountID: a.ID, DeviceID: "dev-two", At: at(time.Minute)}, // older: ignored
+			{AccountID: a.ID, DeviceID: "unknown", At: at(2 * time.Hour)},
+		}))
+		one, err := s.FindDevice(ctx, a.ID, "dev-one")
+		ok(t, err)
+		sameTime(t, "one.LastSeen", one.LastSeen, at(2*time.Hour))
+		sameTime(t, "one.FirstSeen", one.FirstSeen, t0)
+		two, err := s.FindDevice(ctx, a.ID, "dev-two")
+		ok(t, err)
+		sameTime(t, "two.LastSeen", two.LastSeen, at(time.Hour))
+	}},
 	{"EmailTokenWorksOnceUntilItExpires", func(t *testing.T, s kiosko.Store) {
 		ctx := t.Context()
 		a := newAccount(t, s)
@@ -80,6 +98,9 @@ var accountDataTests = []test{
 				t.Errorf("export[%s] has %d rows, want %d", table, got, n)
 			}
 		}
+		if len(data["events"]) == 0 {
+			t.Errorf("export has no events")
+		}
 		if got := data["accounts"][0]["created_at"]; got != t0.Format(time.RFC3339Nano) {
 			t.Errorf("created_at = %v, want a readable time", got)
 		}
@@ -95,6 +116,8 @@ var accountDataTests = []test{
 		before, err := s.ExportAccountData(ctx, other)
 		ok(t, err)
 
+		evsBefore, err := s.FindEvents(ctx, kiosko.EventFilter{AccountID: a.ID})
+		ok(t, err)
 		ctx = kiosko.WithEvents(ctx, kiosko.NewEvent(kiosko.EventAccountDeleted, a.ID, 0, map[string]int64{"account_id": a.ID}, at(time.Hour)))
 		ok(t, s.DeleteAccountData(ctx, a, []string{"signin:email:" + a.Email}))
 		if _, err := s.FindAccountByID(ctx, a.ID); !kiosko.IsNotFound(err) {
@@ -116,8 +139,13 @@ var accountDataTests = []test{
 		}
 		evs, err := s.FindEvents(ctx, kiosko.EventFilter{AccountID: a.ID})
 		ok(t, err)
-		if len(evs) < 2 || evs[len(evs)-1].Type != kiosko.EventAccountDeleted {
-			t.Fatalf("events after deletion = %+v, want the anonymous one and account.deleted", evs)
+		if len(evs) != len(evsBefore)+1 || evs[len(evs)-1].Type != kiosko.EventAccountDeleted {
+			t.Fatalf("%d events after deletion, %d before: want them all kept and account.deleted", len(evs), len(evsBefore))
+		}
+		for _, e := range evs {
+			if strings.Contains(string(e.Data), a.Email) {
+				t.Errorf("event %s still names the reader: %s", e.Type, e.Data)
+			}
 		}
 		if n, err := s.CountFailedSignIns(ctx, "signin:email:"+a.Email, time.Time{}); err != nil || n != 0 {
 			t.Errorf("failed sign-ins left = %d, %v", n, err)

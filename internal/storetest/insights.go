@@ -95,4 +95,45 @@ var insightsTests = []test{
 			t.Fatalf("growth: %+v", g)
 		}
 	}},
+	{"NewsletterByDay", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		day0 := time.Date(2026, 8, 3, 0, 0, 0, 0, time.UTC)
+		newEdition(t, s, "es", kiosko.LangSpanish)
+		for i, c := range []struct {
+			status           string
+			confirmed, other int // days; -1: never
+		}{
+			{kiosko.SubscriberConfirmed, 0, -1},
+			{kiosko.SubscriberConfirmed, 0, -1},
+			{kiosko.SubscriberUnsubscribed, 0, 2},
+			{kiosko.SubscriberBounced, 1, 2},
+			{kiosko.SubscriberPending, -1, -1},
+		} {
+			sub := &kiosko.Subscriber{Edition: "es", Email: fmt.Sprintf("nl%d@x.test", i), Status: c.status, Source: "form",
+				UnsubscribeToken: fmt.Sprintf("unsub-%d", i), CreatedAt: day0}
+			if c.confirmed >= 0 {
+				sub.ConfirmedAt = ptr(day0.AddDate(0, 0, c.confirmed).Add(time.Hour))
+			}
+			if c.other >= 0 {
+				when := day0.AddDate(0, 0, c.other).Add(2 * time.Hour)
+				if c.status == kiosko.SubscriberUnsubscribed {
+					sub.UnsubscribedAt = &when
+				} else {
+					sub.BouncedAt = &when
+				}
+			}
+			ok(t, s.CreateSubscriber(ctx, sub))
+		}
+		got, err := s.NewsletterByDay(ctx, day0, day0.AddDate(0, 0, 3))
+		ok(t, err)
+		want := []string{"3/0/0", "1/0/0", "0/1/1"}
+		if len(got) != 3 {
+			t.Fatalf("days: %+v", got)
+		}
+		for i, d := range got {
+			if g := fmt.Sprintf("%d/%d/%d", d.Confirmed, d.Unsubscribed, d.Bounced); g != want[i] {
+				t.Errorf("day %d: %s, want %s", i, g, want[i])
+			}
+		}
+	}},
 }

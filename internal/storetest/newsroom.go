@@ -225,3 +225,15 @@ var imageTests = []test{
 		wantCode(t, s.CreateArticleImage(ctx, &kiosko.ArticleImage{ID: "abc123", CreatedAt: t0}, nil), kiosko.ECONFLICT)
 	}},
 }
+
+var editionDataTests = []test{
+	{"NewsletterDayRoundTrips", func(t *testing.T, s kiosko.Store) {
+		e := &kiosko.Edition{Code: "mx", Name: "Edición México", Lang: kiosko.LangSpanish, Timezone: "America/Mexico_City", NewsletterDay: "monday"}
+		ok(t, s.CreateEdition(t.Context(), e))
+		got, err := s.FindEdition(t.Context(), "mx")
+		ok(t, err)
+		if *got != *e {
+			t.Errorf("FindEdition = %+v, want %+v", got, e)
+		}
+	}},
+}

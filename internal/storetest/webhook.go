@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,6 +249,31 @@ var webhookTests = []test{
 		ok(t, err)
 		if e.Enabled || e.DisabledAt == nil {
 			t.Errorf("endpoint after a give-up with disable = %+v", e)
+		}
+	}},
+}
+
+var webhookDeletionTests = []test{
+	{"DeletingAnAccountScrubsItsMessages", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		h := hooks(t, s)
+		ep := newEndpoint(t, s)
+		a := newAccount(t, s)
+		newEdition(t, s, "es", kiosko.LangSpanish)
+		ok(t, s.CreateSubscriber(ctx, &kiosko.Subscriber{Edition: "es", Email: a.Email, Status: kiosko.SubscriberConfirmed, Source: "form",
+			UnsubscribeToken: "unsub-scrub", CreatedAt: t0, ConfirmedAt: ptr(t0)}))
+		ok(t, s.DeleteAccountData(ctx, a, nil))
+		ms, err := h.FindWebhookMessages(ctx, ep.ID)
+		ok(t, err)
+		if len(ms) != 1 || strings.Contains(string(ms[0].Body), a.Email) || !strings.Contains(string(ms[0].Body), kiosko.EventNewsletterSubscribed) {
+			t.Fatalf("messages after deleting the account: %d, %s", len(ms), ms[0].Body)
+		}
+		var b webhook.Body
+		ok(t, json.Unmarshal(ms[0].Body, &b))
+		// The address is gone (checked above); what is left stays a
+		// well-formed message with its anonymous fields.
+		if !json.Valid(b.Data) || b.Timestamp.IsZero() {
+			t.Errorf("scrubbed body = %s", ms[0].Body)
 		}
 	}},
 }

@@ -261,6 +261,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id *kiosk
 		v.Devices = append(v.Devices, DeviceRow{ID: d.ID, Name: d.Name, Place: d.Place, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
 			Reading: holder.Device != "" && holder.Device == d.ID, Current: d.ID == id.Session.DeviceID})
 	}
+	s.tellDevicesApart(p, v.Devices) // accounts.go
 	s.Render(w, r, status, "account", p)
 }
 

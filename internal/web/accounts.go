@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/geoip"
 	"github.com/kiosko/kiosko/internal/httpx"
 )
 
@@ -292,4 +294,31 @@ func money(lang string, cents int64, currency string) string {
 		return fmt.Sprintf("%s%s %d.%02d", sign, currency, whole, frac)
 	}
 	return fmt.Sprintf("%s%d,%02d %s", sign, whole, frac, currency)
+}
+
+// tellDevicesApart names each device's country in the page's language
+// (devices signed in before countries were kept have a time zone there,
+// which is not shown), and numbers devices that share a name by when they
+// were first seen ("Firefox on Linux (2)"), so the reader can tell which
+// one to sign out.
+func (s *Server) tellDevicesApart(p *Page, rows []DeviceRow) {
+	count := map[string]int{}
+	for i := range rows {
+		rows[i].Place = geoip.Name(rows[i].Place, p.Lang)
+		count[rows[i].Name]++
+	}
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rows[a].FirstSeen.Compare(rows[b].FirstSeen) })
+	nth := map[string]int{}
+	for _, i := range order {
+		name := rows[i].Name
+		if name == "" || count[name] < 2 {
+			continue
+		}
+		nth[name]++
+		rows[i].Name = fmt.Sprintf("%s (%d)", name, nth[name])
+	}
 }

@@ -200,3 +200,32 @@ func TestExportReceiptsAndDeletion(t *testing.T) {
 		}
 	}
 }
+
+// invoicesProvider is the manual provider with invoices that have their
+// hosted page and PDF, which stripe-mock's draft invoice lacks.
+type invoicesProvider struct{ billing.Manual }
+
+func (invoicesProvider) Receipts(_ context.Context, customer string, _ int) ([]kiosko.Receipt, error) {
+	return []kiosko.Receipt{{Provider: kiosko.ProviderStripe, Ref: "in_1", Number: "KIO-0001", AmountCents: 1499, Currency: "EUR", Status: "paid",
+		At: testNow.Add(-24 * time.Hour), HostedURL: "https://invoice.example/in_1", PDFURL: "https://invoice.example/in_1.pdf"}}, nil
+}
+
+func TestReceiptsLinkTheInvoiceAndItsPDF(t *testing.T) {
+	e := newBillingEnv(t, invoicesProvider{})
+	e.d.Accounts = &kiosko.Accounts{Store: e.store, Auth: e.d.Auth, Billing: e.d.Billing, Clock: e.clock, Settings: kiosko.DefaultAccountSettings(), Log: e.d.Log}
+	b := e.browser("en")
+	b.signUp("paid@example.com", "a long passphrase here", "/")
+	if err := e.store.SetBillingCustomer(context.Background(), e.account("paid@example.com").ID, kiosko.ProviderManual, "cus_paid"); err != nil {
+		t.Fatal(err)
+	}
+	p := b.get("/account/receipts")
+	mustStatus(t, "receipts", p, http.StatusOK)
+	for _, want := range []string{`href="https://invoice.example/in_1"`, `href="https://invoice.example/in_1.pdf"`, "KIO-0001", "EUR 14.99", ">paid<"} {
+		if !p.has(want) {
+			t.Errorf("receipts page lacks %s:\n%s", want, p.body)
+		}
+	}
+	if p := e.browser("en").get("/account/receipts"); p.status != http.StatusSeeOther {
+		t.Errorf("anonymous receipts: %d", p.status)
+	}
+}

@@ -63,6 +63,9 @@ func TestSignUpVerificationGatesPaymentAndExpires(t *testing.T) {
 	if p := ana.get("/es/" + free.ID); p.status != http.StatusOK || !p.has(`id="article-body"`) || !strings.Contains(text(p.body), "Te quedan 19 artículos gratuitos") {
 		t.Fatalf("an unverified account cannot read a free article:\n%s", text(p.body))
 	}
+	if p := ana.get("/billing/upgrade?plan=premium"); !p.has(`id="verify-banner"`) {
+		t.Errorf("the upgrade page does not say why paying waits:\n%s", text(p.body))
+	}
 	p = ana.post("/billing/checkout", url.Values{"plan": {"premium"}})
 	if p.status == http.StatusSeeOther || !strings.Contains(text(p.body), "Confirma tu dirección de correo antes de pagar") {
 		t.Fatalf("checkout of an unverified account: %d\n%s", p.status, text(p.body))

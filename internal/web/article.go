@@ -52,6 +52,10 @@ func (v *ArticleView) Body() template.HTML { return template.HTML(v.Article.Body
 func (v *ArticleView) Wall() string { return v.Decision.Wall }
 
 func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
+	if file := s.editionFile(r.PathValue("article")); file != nil {
+		file(w, r)
+		return
+	}
 	ed, ok := s.edition(w, r)
 	if !ok {
 		return

@@ -319,7 +319,7 @@ func (s *Server) inviteCSV(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/billing?done=csv#seats")
 		return
 	}
-	lang := s.d.Lang(r, "")
+	lang := s.pageLang(r, s.editions(r)) // the page's language (reader.go)
 	v := &BillingView{Invited: len(rep.Invited)}
 	for _, x := range rep.Refused {
 		v.Refused = append(v.Refused, RefusedRow{Line: x.Line, Email: x.Email, Reason: s.d.Catalog.Error(lang, x.Err)})

@@ -51,7 +51,7 @@ func (s *Server) newsletterError(w http.ResponseWriter, r *http.Request, lang st
 		return
 	}
 	if !kiosko.IsLanguage(lang) {
-		lang = s.d.Lang(r, "")
+		lang = s.pageLang(r, s.editions(r))
 	}
 	s.newsletterPage(w, r, formStatus(err), lang, &NewsletterView{
 		Heading: s.d.Catalog.T(lang, "newsletter.invalid.title"),
@@ -71,7 +71,7 @@ func (s *Server) editionLang(r *http.Request, code string) (*kiosko.Edition, str
 	if ed, err := s.d.Store.FindEdition(r.Context(), code); err == nil {
 		return ed, ed.Lang
 	}
-	return nil, s.d.Lang(r, "")
+	return nil, s.pageLang(r, s.editions(r))
 }
 
 func (s *Server) newsletterSubscribe(w http.ResponseWriter, r *http.Request) {

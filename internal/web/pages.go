@@ -15,6 +15,7 @@ func (s *Server) terms(w http.ResponseWriter, r *http.Request) {
 func (s *Server) business(w http.ResponseWriter, r *http.Request) {
 	p := s.NewPage(r, "")
 	p.Title = p.T("web.business.title")
+	p.Data = s.businessView(r) // reader.go: what a company's admin or member sees
 	s.Render(w, r, http.StatusOK, "business", p)
 }
 

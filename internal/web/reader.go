@@ -11,6 +11,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -208,7 +209,7 @@ func timeOfDay(lang string, t time.Time) string {
 	if lang == kiosko.LangEnglish {
 		return t.Format("3:04 PM")
 	}
-	return t.Format("15:04")
+	return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute()) // "1:05", "21:22", as Intl writes them
 }
 
 // PluralForms returns the CLDR forms of a plural message, for the script
@@ -320,4 +321,19 @@ func (p *Page) OGLocale() string {
 		return "en_US"
 	}
 	return "es_ES"
+}
+
+// BusinessView tells the business page who is reading it.
+type BusinessView struct {
+	Admin  bool // pays for a company subscription: manage its seats
+	Member bool // holds a seat of one: more accounts come from its admin
+}
+
+func (s *Server) businessView(r *http.Request) *BusinessView {
+	code, mine := s.currentPlan(r)
+	pl, err := s.d.Plans.Find(code)
+	if err != nil || !pl.SeatsPerUnit {
+		return &BusinessView{}
+	}
+	return &BusinessView{Admin: mine, Member: !mine}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/billing"
@@ -227,5 +228,58 @@ func TestInvitationInTheOwnersEdition(t *testing.T) {
 	_, msg := e.inviteLink("invitada@example.com", 1)
 	if !strings.Contains(msg.Subject, "te invita") {
 		t.Errorf("invitation subject %q is not in the edition the owner reads", msg.Subject)
+	}
+}
+
+// TestBusinessPageForCompanies: the business page speaks to a company's
+// admin and members, not only to buyers.
+func TestBusinessPageForCompanies(t *testing.T) {
+	e := newBillingEnv(t, billing.Manual{})
+	admin := e.browser("en")
+	admin.signIn("business@kiosko.test", demo.Password)
+	if p := admin.get("/business"); !p.has(`id="business-yours"`) || !p.has(`href="/billing#seats"`) {
+		t.Errorf("the business admin is not shown their subscription: %s", text(p.body))
+	}
+	for _, email := range []string{"digital@kiosko.test", ""} {
+		b := e.browser("en")
+		if email != "" {
+			b.signIn(email, demo.Password)
+		}
+		if p := b.get("/business"); p.has(`id="business-yours"`) || p.has(`id="business-member"`) {
+			t.Errorf("%q is told about a company subscription", email)
+		}
+	}
+}
+
+// TestLastActive: "last active" reads the same way the page script says
+// it: relative under an hour, then the time of day with "a la"/"a las".
+func TestLastActive(t *testing.T) {
+	e := newEnv(t)
+	site, err := New(e.d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 14, 20, 30, 0, 0, time.UTC) // 21:30 in Madrid
+	madrid := &kiosko.Edition{Code: "es", Lang: "es", Timezone: "Europe/Madrid"}
+	ny := &kiosko.Edition{Code: "us", Lang: "en", Timezone: "America/New_York"}
+	for _, tc := range []struct {
+		lang string
+		ed   *kiosko.Edition
+		ago  time.Duration
+		want string
+	}{
+		{"es", madrid, 10 * time.Second, "ahora mismo"},
+		{"es", madrid, time.Minute, "hace 1 minuto"},
+		{"es", madrid, 5 * time.Minute, "hace 5 minutos"},
+		{"es", madrid, 8*time.Minute + 2*time.Hour, "a las 19:22"},
+		{"es", madrid, 20*time.Hour + 25*time.Minute, "a la 1:05"},
+		{"en", ny, 30 * time.Second, "just now"},
+		{"en", ny, 2 * time.Minute, "2 minutes ago"},
+		{"en", ny, 8*time.Minute + 2*time.Hour, "at 2:22 PM"}, // EDT from March 8
+	} {
+		p := &Page{Lang: tc.lang, Edition: tc.ed, Now: now, s: site}
+		if got := p.LastActive(now.Add(-tc.ago)); got != tc.want {
+			t.Errorf("%s, %v ago: %q, want %q", tc.lang, tc.ago, got, tc.want)
+		}
 	}
 }

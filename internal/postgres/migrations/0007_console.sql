@@ -26,6 +26,6 @@ CREATE TABLE console_marks (
 CREATE INDEX accounts_email_prefix ON accounts (email text_pattern_ops);
 CREATE INDEX accounts_name_lower ON accounts (lower(name) text_pattern_ops);
 CREATE INDEX events_account_at ON events (account_id, at);
-CREATE INDEX lease_events_kind_at ON lease_events (kind, at);
+CREATE INDEX lease_events_kind_at ON lease_events (kind, at, seat_id, account_id);
 CREATE INDEX accounts_created ON accounts (created_at);
 CREATE INDEX subscriptions_created ON subscriptions (created_at);

@@ -15,3 +15,8 @@ CREATE INDEX email_tokens_account ON email_tokens (account_id, kind);
 -- Accounts made before sign-up asked for a verified address keep working
 -- as they did: they count as verified from the day they were created.
 UPDATE accounts SET email_verified_at = created_at WHERE email_verified_at IS NULL;
+
+-- A device keeps its country at most (docs/accounts.md): the truncated
+-- addresses and browser time zones that earlier versions kept as a
+-- device's "place" are dropped; the next sign-in fills in the country.
+UPDATE devices SET ip = '', place = '' WHERE ip <> '' OR length(place) <> 2;
