@@ -204,3 +204,13 @@ func (s *NotifyingStore) ImportMembers(ctx context.Context, ms []*MemberImport, 
 	}
 	return res, err
 }
+
+// StoreAs finds an optional capability (webhooks, entitlement keys) of the
+// database behind a NotifyingStore, which the wrapper itself does not carry.
+func StoreAs[T any](s Store) (T, bool) {
+	if ns, ok := s.(*NotifyingStore); ok {
+		s = ns.Store
+	}
+	t, ok := s.(T)
+	return t, ok
+}

@@ -70,13 +70,3 @@ func (m *Main) flushTouches() error {
 	m.Auth.FlushTouches(context.Background())
 	return nil
 }
-
-// storeAs finds an optional capability (webhooks, entitlement keys) of the
-// database behind a NotifyingStore, which the wrapper itself does not carry.
-func storeAs[T any](s kiosko.Store) (T, bool) {
-	if ns, ok := s.(*kiosko.NotifyingStore); ok {
-		s = ns.Store
-	}
-	t, ok := s.(T)
-	return t, ok
-}

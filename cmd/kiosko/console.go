@@ -30,13 +30,7 @@ func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The change feed's wrapper hides the outbox's methods; the console
-	// reads the database under it.
-	var raw kiosko.Store = m.Store
-	if ns, ok := raw.(*kiosko.NotifyingStore); ok {
-		raw = ns.Store
-	}
-	if hooks, ok := raw.(webhook.Store); ok {
+	if hooks, ok := kiosko.StoreAs[webhook.Store](m.Store); ok {
 		h.SetWebhooks(hooks)
 	}
 	return h, nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/entitlement"
 )
 
@@ -29,7 +30,7 @@ func entitlementCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer c.store.Close()
-	keys, ok := storeAs[entitlement.KeyStore](c.store)
+	keys, ok := kiosko.StoreAs[entitlement.KeyStore](c.store)
 	if !ok {
 		return errors.New("this database keeps no signing keys")
 	}

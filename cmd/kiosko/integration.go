@@ -40,7 +40,7 @@ const webhookPoll = time.Second
 // issuer (making the shared signing key if the database has none) and the
 // webhook delivery worker, which runs until workers ends.
 func (m *Main) startIntegration(ctx context.Context, workers context.Context) error {
-	keys, ok := storeAs[entitlement.KeyStore](m.Store)
+	keys, ok := kiosko.StoreAs[entitlement.KeyStore](m.Store)
 	if !ok {
 		return errors.New("integration: the database keeps no entitlement keys")
 	}
@@ -55,7 +55,7 @@ func (m *Main) startIntegration(ctx context.Context, workers context.Context) er
 		}
 	}
 	m.Deps.WebhookAllowPrivate = m.Config.Integration.WebhookAllowPrivate
-	hooks, ok := storeAs[webhook.Store](m.Store)
+	hooks, ok := kiosko.StoreAs[webhook.Store](m.Store)
 	if !ok {
 		return errors.New("integration: the database keeps no webhooks")
 	}
@@ -96,7 +96,7 @@ func (m *Main) startDemoSite(addr string) error {
 // webhookDisabled emails every admin that an endpoint was disabled after
 // a day of failures, in the admin's language.
 func (m *Main) webhookDisabled(ctx context.Context, e *webhook.Endpoint) {
-	dir, ok := storeAs[webhook.AdminDirectory](m.Store)
+	dir, ok := kiosko.StoreAs[webhook.AdminDirectory](m.Store)
 	if !ok || m.Deps.Mailer == nil {
 		return
 	}

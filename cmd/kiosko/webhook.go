@@ -43,7 +43,7 @@ func webhookCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer c.store.Close()
-	hooks, ok := storeAs[webhook.Store](c.store)
+	hooks, ok := kiosko.StoreAs[webhook.Store](c.store)
 	if !ok {
 		return errors.New("this database keeps no webhooks")
 	}

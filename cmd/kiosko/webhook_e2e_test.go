@@ -10,6 +10,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/webhook"
 )
 
@@ -72,7 +73,7 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 	}
 
 	// The delivery is recorded as delivered, once.
-	hooks, _ := storeAs[webhook.Store](m.Store)
+	hooks, _ := kiosko.StoreAs[webhook.Store](m.Store)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		ms, err := hooks.FindWebhookMessages(t.Context(), 1)
 		if err != nil {

@@ -46,12 +46,7 @@ func errWebhooksUnavailable() error {
 // webhooks is the database's webhook side, behind the NotifyingStore
 // (which does not carry it) when there is one.
 func (h *Handler) webhooks() (webhook.Store, bool) {
-	var st kiosko.Store = h.d.Store
-	if ns, ok := st.(*kiosko.NotifyingStore); ok {
-		st = ns.Store
-	}
-	s, ok := st.(webhook.Store)
-	return s, ok
+	return kiosko.StoreAs[webhook.Store](h.d.Store)
 }
 
 func endpointJSON(e *webhook.Endpoint, msgs []*webhook.Message) webhookJSON {
