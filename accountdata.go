@@ -58,7 +58,8 @@ type AccountDataStore interface {
 	// reclaimed so the address is not left in the database files.
 	DeleteAccountData(ctx context.Context, a *Account, failedKeys []string) error
 	// TouchDevices moves each device's last seen forward to At (never
-	// back), in one transaction; unknown devices are skipped.
+	// back) and sets its language to Lang when Lang is not empty, in one
+	// transaction; unknown devices are skipped.
 	TouchDevices(ctx context.Context, seen []DeviceSeen) error
 }
 
@@ -86,12 +87,13 @@ type AccountSettings struct {
 	VerifyTTL      time.Duration // a verification or change link lasts this long (48h)
 	ResendsPerHour int           // verification emails an account may ask for in an hour (3)
 	ChangesPerHour int           // email changes an account may ask for in an hour (3)
-	ExportsPerHour int           // data exports an account may download in an hour (10)
+	ExportsPerHour int           // data exports an account may download in an hour (5)
 }
 
-// DefaultAccountSettings: links last 48 hours; three emails an hour.
+// DefaultAccountSettings: links last 48 hours; three emails an hour; five
+// exports an hour (each reads every table about the reader).
 func DefaultAccountSettings() AccountSettings {
-	return AccountSettings{VerifyTTL: 48 * time.Hour, ResendsPerHour: 3, ChangesPerHour: 3}
+	return AccountSettings{VerifyTTL: 48 * time.Hour, ResendsPerHour: 3, ChangesPerHour: 3, ExportsPerHour: 5}
 }
 
 // Accounts is what a reader does with their own account beyond signing in:

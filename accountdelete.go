@@ -2,6 +2,7 @@ package kiosko
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -25,10 +26,29 @@ type ExportedID struct {
 	Name  string `json:"name,omitempty"`
 }
 
-// Export gathers everything stored about the account.
+// ErrExportLimit is what a reader is told after ExportsPerHour exports in
+// an hour: each one reads every table about them.
+var ErrExportLimit = &Error{Code: ETOOMANY, Key: "accounts.error.export_limit",
+	Message: "You have downloaded your data several times in the last hour. Use the last file, or try again later."}
+
+// Export gathers everything stored about the account, at most
+// ExportsPerHour times an hour per account (ErrExportLimit). The site's
+// download and the API's give the same file (AccountExport.JSON).
 func (s *Accounts) Export(ctx context.Context, a *Account, site string) (*AccountExport, error) {
+	now := s.now()
+	key := exportKey(a.ID)
+	n, err := s.Store.CountFailedSignIns(ctx, key, now.Add(-time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if max := s.Settings.ExportsPerHour; max > 0 && n >= max {
+		return nil, ErrExportLimit
+	}
 	data, err := s.Store.ExportAccountData(ctx, a)
 	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if err := s.Store.RecordFailedSignIn(ctx, key, now); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return &AccountExport{
@@ -39,6 +59,32 @@ func (s *Accounts) Export(ctx context.Context, a *Account, site string) (*Accoun
 			"Invoices are kept by the payment provider; see /account/receipts.",
 		Tables: data,
 	}, nil
+}
+
+func exportKey(accountID int64) string { return fmt.Sprintf("export:account:%d", accountID) }
+
+// JSON is the export as the reader downloads it: indented, one trailing
+// newline.
+func (e *AccountExport) JSON() ([]byte, error) {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// FileName is the name the export is downloaded under.
+func (e *AccountExport) FileName() string {
+	return "kiosko-account-" + e.ExportedAt.UTC().Format("2006-01-02") + ".json"
+}
+
+// DeleteOwn is a reader deleting their own account: the current password
+// first (a wrong one counts as a failed sign-in), then Delete.
+func (s *Accounts) DeleteOwn(ctx context.Context, id *Identity, current string) (*DeletionReport, error) {
+	if err := s.Auth.CheckPassword(ctx, id, current); err != nil {
+		return nil, err
+	}
+	return s.Delete(ctx, id.Account, id.Account.ID)
 }
 
 // DeletionReport says what deleting an account did.
@@ -105,7 +151,7 @@ func (s *Accounts) Delete(ctx context.Context, a *Account, actorID int64) (*Dele
 
 	keys := []string{
 		emailKey("signin:email:", a.Email), emailKey("mail:address:", a.Email),
-		fmt.Sprintf("verify:account:%d", a.ID), fmt.Sprintf("change:account:%d", a.ID), fmt.Sprintf("reset:account:%d", a.ID),
+		fmt.Sprintf("verify:account:%d", a.ID), fmt.Sprintf("change:account:%d", a.ID), fmt.Sprintf("reset:account:%d", a.ID), exportKey(a.ID),
 	}
 	by := "reader"
 	if actorID != a.ID {

@@ -277,6 +277,9 @@ func (s *Auth) StartSession(ctx context.Context, a *Account, c Client) (*SignInR
 	if s.Country != nil { // the country alone: neither the address nor a time zone
 		dev.IP, dev.Place = "", s.Country(c.IP)
 	}
+	if IsLanguage(c.Lang) {
+		dev.Lang = c.Lang
+	}
 	if err := s.Store.UpsertDevice(ctx, dev); err != nil {
 		return nil, fmt.Errorf("sign in: device: %w", err)
 	}
@@ -364,6 +367,16 @@ func (s *Auth) Authenticate(ctx context.Context, token string) (*Identity, error
 	}
 	s.Seen.Note(a.ID, sess.DeviceID, now)
 	return &Identity{Session: sess, Account: a}, nil
+}
+
+// NoteDeviceLang records the language the device of id uses now, written
+// to the device list with its next last seen (lastseen.go): an app's or
+// browser's language, or the one its reader chose.
+func (s *Auth) NoteDeviceLang(id *Identity, lang string) {
+	if id == nil || id.Session == nil || id.Account == nil {
+		return
+	}
+	s.Seen.NoteLang(id.Account.ID, id.Session.DeviceID, lang)
 }
 
 // sessionCacheTTL is the TTL in force: the setting, or, when it is the

@@ -7,11 +7,13 @@ import (
 	"time"
 )
 
-// DeviceSeen is when a device of an account was last used.
+// DeviceSeen is when a device of an account was last used, and the
+// language it used then.
 type DeviceSeen struct {
 	AccountID int64
 	DeviceID  string
-	At        time.Time
+	At        time.Time // zero: only the language is news
+	Lang      string    // "": unchanged
 }
 
 // DeviceActivity keeps, in memory, when each signed-in device was last
@@ -28,6 +30,7 @@ type DeviceActivity struct {
 
 	mu      sync.Mutex
 	pending map[deviceKey]time.Time
+	langs   map[deviceKey]string
 }
 
 // Note records that a device was used at at. It never blocks on the
@@ -47,24 +50,62 @@ func (d *DeviceActivity) Note(accountID int64, deviceID string, at time.Time) {
 	d.mu.Unlock()
 }
 
+// NoteLang records the language a device uses now (its reader's choice or
+// the edition it reads, else its browser's or app's language), written
+// with the next flush. Unknown languages are ignored. It never blocks on
+// the database.
+func (d *DeviceActivity) NoteLang(accountID int64, deviceID, lang string) {
+	if d == nil || deviceID == "" || !IsLanguage(lang) {
+		return
+	}
+	k := deviceKey{account: accountID, device: deviceID}
+	d.mu.Lock()
+	if d.langs == nil {
+		d.langs = map[deviceKey]string{}
+	}
+	d.langs[k] = lang
+	d.mu.Unlock()
+}
+
 // Flush writes what was noted since the last flush.
 func (d *DeviceActivity) Flush(ctx context.Context) error {
 	d.mu.Lock()
-	batch := d.pending
-	d.pending = nil
+	batch, langs := d.pending, d.langs
+	d.pending, d.langs = nil, nil
 	d.mu.Unlock()
-	if len(batch) == 0 {
+	if len(batch) == 0 && len(langs) == 0 {
 		return nil
 	}
-	seen := make([]DeviceSeen, 0, len(batch))
+	seen := make([]DeviceSeen, 0, len(batch)+len(langs))
 	for k, at := range batch {
-		seen = append(seen, DeviceSeen{AccountID: k.account, DeviceID: k.device, At: at})
+		seen = append(seen, DeviceSeen{AccountID: k.account, DeviceID: k.device, At: at, Lang: langs[k]})
+	}
+	for k, lang := range langs {
+		if _, ok := batch[k]; !ok {
+			seen = append(seen, DeviceSeen{AccountID: k.account, DeviceID: k.device, Lang: lang})
+		}
 	}
 	if err := d.Store.TouchDevices(ctx, seen); err != nil {
 		// Keep them for the next flush, unless newer ones came.
+		d.mu.Lock()
 		for _, s := range seen {
-			d.Note(s.AccountID, s.DeviceID, s.At)
+			k := deviceKey{account: s.AccountID, device: s.DeviceID}
+			if d.pending == nil {
+				d.pending = map[deviceKey]time.Time{}
+			}
+			if s.At.After(d.pending[k]) {
+				d.pending[k] = s.At
+			}
+			if s.Lang != "" {
+				if d.langs == nil {
+					d.langs = map[deviceKey]string{}
+				}
+				if _, newer := d.langs[k]; !newer {
+					d.langs[k] = s.Lang
+				}
+			}
 		}
+		d.mu.Unlock()
 		return err
 	}
 	return nil

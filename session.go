@@ -32,6 +32,7 @@ type Device struct {
 	UserAgent string
 	IP        string // truncated: IPv4 /24, IPv6 /48
 	Place     string // coarse place, when known
+	Lang      string // the language the device reads in (es, en); "" when not known yet
 	FirstSeen time.Time
 	LastSeen  time.Time
 }

@@ -175,12 +175,14 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 	return nil
 }
 
-// TouchDevices moves devices' last seen forward, in one transaction.
+// TouchDevices moves devices' last seen forward and sets the language they
+// use now, in one transaction; a row changes only when one of them does.
 func (db *DB) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, s := range seen {
-			b.Queue(`UPDATE devices SET last_seen = $1 WHERE account_id = $2 AND id = $3 AND last_seen < $1`, nanos(s.At), s.AccountID, s.DeviceID)
+			b.Queue(`UPDATE devices SET last_seen = GREATEST(last_seen, $1), lang = CASE WHEN $2 <> '' THEN $2 ELSE lang END
+				WHERE account_id = $3 AND id = $4 AND (last_seen < $1 OR ($2 <> '' AND lang <> $2))`, nanos(s.At), s.Lang, s.AccountID, s.DeviceID)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})

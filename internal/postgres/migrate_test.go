@@ -17,8 +17,14 @@ func TestMigrationsFreshAndReopen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := db.SchemaVersion(); got != MigrationCount() {
-			t.Errorf("SchemaVersion = %d, want %d", got, MigrationCount())
+		// Versions are handed out to branches ahead of time, so one branch
+		// may lack another's: the version is the newest file's, not the count.
+		ms, err := loadMigrations(migrationFS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, newest := db.SchemaVersion(), ms[len(ms)-1].Version; got != newest {
+			t.Errorf("SchemaVersion = %d, want %d", got, newest)
 		}
 		var rows int
 		if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil {

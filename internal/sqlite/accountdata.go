@@ -177,16 +177,18 @@ func (db *DB) DeleteAccountData(ctx context.Context, a *kiosko.Account, failedKe
 	return nil
 }
 
-// TouchDevices moves devices' last seen forward, in one transaction.
+// TouchDevices moves devices' last seen forward and sets the language they
+// use now, in one transaction; a row changes only when one of them does.
 func (db *DB) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE devices SET last_seen = ? WHERE account_id = ? AND id = ? AND last_seen < ?`)
+		stmt, err := tx.PrepareContext(ctx, `UPDATE devices SET last_seen = max(last_seen, ?1), lang = CASE WHEN ?2 <> '' THEN ?2 ELSE lang END
+			WHERE account_id = ?3 AND id = ?4 AND (last_seen < ?1 OR (?2 <> '' AND lang <> ?2))`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
 		for _, s := range seen {
-			if _, err := stmt.ExecContext(ctx, nanos(s.At), s.AccountID, s.DeviceID, nanos(s.At)); err != nil {
+			if _, err := stmt.ExecContext(ctx, nanos(s.At), s.Lang, s.AccountID, s.DeviceID); err != nil {
 				return err
 			}
 		}

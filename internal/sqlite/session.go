@@ -81,27 +81,29 @@ func (db *DB) deleteSessions(ctx context.Context, query string, args ...any) ([]
 	return ended, nil
 }
 
-const deviceColumns = `account_id, id, name, user_agent, ip, place, first_seen, last_seen`
+const deviceColumns = `account_id, id, name, user_agent, ip, place, first_seen, last_seen, lang`
 
 func scanDevice(r scanner) (*kiosko.Device, error) {
 	var d kiosko.Device
 	var first, last int64
-	if err := r.Scan(&d.AccountID, &d.ID, &d.Name, &d.UserAgent, &d.IP, &d.Place, &first, &last); err != nil {
+	if err := r.Scan(&d.AccountID, &d.ID, &d.Name, &d.UserAgent, &d.IP, &d.Place, &first, &last, &d.Lang); err != nil {
 		return nil, err
 	}
 	d.FirstSeen, d.LastSeen = fromNanos(first), fromNanos(last)
 	return &d, nil
 }
 
-// UpsertDevice creates the device or updates name, user agent, IP, place and
-// LastSeen, keeping FirstSeen (which it copies back into d).
+// UpsertDevice creates the device or updates name, user agent, IP, place,
+// LastSeen and (when d has one) Lang, keeping FirstSeen (which it copies
+// back into d).
 func (db *DB) UpsertDevice(ctx context.Context, d *kiosko.Device) error {
 	var first int64
-	err := db.write.QueryRowContext(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	err := db.write.QueryRowContext(ctx, `INSERT INTO devices (`+deviceColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (account_id, id) DO UPDATE SET name = excluded.name, user_agent = excluded.user_agent,
-			ip = excluded.ip, place = excluded.place, last_seen = excluded.last_seen
+			ip = excluded.ip, place = excluded.place, last_seen = excluded.last_seen,
+			lang = CASE WHEN excluded.lang <> '' THEN excluded.lang ELSE devices.lang END
 		RETURNING first_seen`,
-		d.AccountID, d.ID, d.Name, d.UserAgent, d.IP, d.Place, nanos(d.FirstSeen), nanos(d.LastSeen)).Scan(&first)
+		d.AccountID, d.ID, d.Name, d.UserAgent, d.IP, d.Place, nanos(d.FirstSeen), nanos(d.LastSeen), d.Lang).Scan(&first)
 	if err != nil {
 		return fmt.Errorf("upsert device: %w", constraintErr(err, nil))
 	}

@@ -28,6 +28,56 @@ var accountDataTests = []test{
 		ok(t, err)
 		sameTime(t, "two.LastSeen", two.LastSeen, at(time.Hour))
 	}},
+	{"DeviceLanguage", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		a, b := newAccount(t, s), newAccount(t, s)
+		// Signed in reading English; a sign-in that does not say keeps it.
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "dev-lang", Name: "One", Lang: "en", FirstSeen: t0, LastSeen: t0}))
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: a.ID, ID: "dev-lang", Name: "One", FirstSeen: at(time.Minute), LastSeen: at(time.Minute)}))
+		ok(t, s.UpsertDevice(ctx, &kiosko.Device{AccountID: b.ID, ID: "dev-lang", Name: "Other", Lang: "en", FirstSeen: t0, LastSeen: t0}))
+		got, err := s.FindDevice(ctx, a.ID, "dev-lang")
+		ok(t, err)
+		if got.Lang != "en" {
+			t.Fatalf("after a sign-in without a language: lang %q, want en", got.Lang)
+		}
+		// The reader switches to Spanish: a touch with only the language
+		// changes it and leaves last seen alone; a later one moves both.
+		ok(t, s.TouchDevices(ctx, []kiosko.DeviceSeen{{AccountID: a.ID, DeviceID: "dev-lang", Lang: "es"}}))
+		got, err = s.FindDevice(ctx, a.ID, "dev-lang")
+		ok(t, err)
+		if got.Lang != "es" {
+			t.Errorf("lang %q after the switch, want es", got.Lang)
+		}
+		sameTime(t, "LastSeen after a language-only touch", got.LastSeen, at(time.Minute))
+		ok(t, s.TouchDevices(ctx, []kiosko.DeviceSeen{{AccountID: a.ID, DeviceID: "dev-lang", At: at(time.Hour), Lang: "en"}}))
+		// An older touch moves nothing back but may still say the language.
+		ok(t, s.TouchDevices(ctx, []kiosko.DeviceSeen{{AccountID: a.ID, DeviceID: "dev-lang", At: at(2 * time.Minute)}}))
+		got, err = s.FindDevice(ctx, a.ID, "dev-lang")
+		ok(t, err)
+		if got.Lang != "en" {
+			t.Errorf("lang %q, want en", got.Lang)
+		}
+		sameTime(t, "LastSeen", got.LastSeen, at(time.Hour))
+		// Another account's device of the same id is untouched.
+		other, err := s.FindDevice(ctx, b.ID, "dev-lang")
+		ok(t, err)
+		if other.Lang != "en" || !other.LastSeen.Equal(t0) {
+			t.Errorf("the other account's device changed: %+v", other)
+		}
+		// The signed-in list carries it.
+		newSession(t, s, a, "dev-lang")
+		list, err := s.FindSignedInDevices(ctx, a.ID, at(time.Hour))
+		ok(t, err)
+		if len(list) != 1 || list[0].Lang != "en" {
+			t.Errorf("signed-in devices = %+v", list)
+		}
+		// The export shows it.
+		data, err := s.ExportAccountData(ctx, a)
+		ok(t, err)
+		if rows := data["devices"]; len(rows) != 1 || rows[0]["lang"] != "en" {
+			t.Errorf("exported devices = %v", rows)
+		}
+	}},
 	{"EmailTokenWorksOnceUntilItExpires", func(t *testing.T, s kiosko.Store) {
 		ctx := t.Context()
 		a := newAccount(t, s)
