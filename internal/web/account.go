@@ -75,7 +75,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.afterSignUp(r, a) // accounts.go: the verification link
-	res, err := s.d.Auth.StartSession(r.Context(), a, s.d.Client(r, s.d.EnsureDevice(w, r), place(r)))
+	res, err := s.d.Auth.StartSession(r.Context(), a, s.signInClient(w, r))
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("sign up: %w", err))
 		return
@@ -103,7 +103,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Email, f.Next = strings.TrimSpace(r.PostForm.Get("email")), safeNext(r.PostForm.Get("next"))
-	res, err := s.d.Auth.SignIn(r.Context(), f.Email, r.PostForm.Get("password"), s.d.Client(r, s.d.EnsureDevice(w, r), place(r)))
+	res, err := s.d.Auth.SignIn(r.Context(), f.Email, r.PostForm.Get("password"), s.signInClient(w, r))
 	if err != nil {
 		s.formPage(w, r, "signin", "web.signin.title", f, err)
 		return
@@ -194,6 +194,7 @@ type DeviceRow struct {
 	ID        string
 	Name      string // "" when unknown
 	Place     string
+	Lang      string // the language the device reads in, named in the page's language; "" when not known
 	FirstSeen time.Time
 	LastSeen  time.Time
 	Reading   bool // holds the seat's reading lease now
@@ -258,7 +259,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, id *kiosk
 		holder, _ = s.d.Reading.Holder(ctx, id.Account.ID)
 	}
 	for _, d := range devs {
-		v.Devices = append(v.Devices, DeviceRow{ID: d.ID, Name: d.Name, Place: d.Place, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
+		v.Devices = append(v.Devices, DeviceRow{ID: d.ID, Name: d.Name, Place: d.Place, Lang: d.Lang, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
 			Reading: holder.Device != "" && holder.Device == d.ID, Current: d.ID == id.Session.DeviceID})
 	}
 	s.tellDevicesApart(p, v.Devices) // accounts.go

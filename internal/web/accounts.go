@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -197,20 +196,19 @@ func (s *Server) exportAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	exp, err := s.d.Accounts.Export(r.Context(), id.Account, s.d.PublicURL)
+	var body []byte
+	if err == nil {
+		body, err = exp.JSON()
+	}
 	if err != nil {
-		s.ServerError(w, r, err)
+		// Too many downloads this hour: a page saying so (429).
+		s.accountsPage(w, r, "accounts_message", "accounts.title", &AccountsView{}, err)
 		return
 	}
-	body, err := json.MarshalIndent(exp, "", "  ")
-	if err != nil {
-		s.ServerError(w, r, fmt.Errorf("export: %w", err))
-		return
-	}
-	name := "kiosko-account-" + s.d.Clock.Now().UTC().Format("2006-01-02") + ".json"
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+exp.FileName()+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body)
 }
 
 func (s *Server) deleteForm(w http.ResponseWriter, r *http.Request) {
@@ -240,10 +238,7 @@ func (s *Server) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		err = errConfirmDelete
 	}
 	if err == nil {
-		err = s.d.Auth.CheckPassword(r.Context(), id, r.PostForm.Get("current_password"))
-	}
-	if err == nil {
-		_, err = s.d.Accounts.Delete(r.Context(), id.Account, id.Account.ID)
+		_, err = s.d.Accounts.DeleteOwn(r.Context(), id, r.PostForm.Get("current_password"))
 	}
 	if err != nil {
 		s.accountsPage(w, r, "accounts_delete", "accounts.delete.title", v, err)
@@ -296,7 +291,18 @@ func money(lang string, cents int64, currency string) string {
 	return fmt.Sprintf("%s%d,%02d %s", sign, whole, frac, currency)
 }
 
-// tellDevicesApart names each device's country in the page's language
+// signInClient is the device signing in on this browser, with the
+// language it reads in: the one the reader's steps chose (the edition they
+// came from, the switch), else the browser's.
+func (s *Server) signInClient(w http.ResponseWriter, r *http.Request) kiosko.Client {
+	c := s.d.Client(r, s.d.EnsureDevice(w, r), place(r))
+	if lang := chosenLang(r, s.editions(r)); lang != "" {
+		c.Lang = lang
+	}
+	return c
+}
+
+// tellDevicesApart names each device's country and language in the page's language
 // (devices signed in before countries were kept have a time zone there,
 // which is not shown), and numbers devices that share a name by when they
 // were first seen ("Firefox on Linux (2)"), so the reader can tell which
@@ -305,6 +311,11 @@ func (s *Server) tellDevicesApart(p *Page, rows []DeviceRow) {
 	count := map[string]int{}
 	for i := range rows {
 		rows[i].Place = geoip.Name(rows[i].Place, p.Lang)
+		if kiosko.IsLanguage(rows[i].Lang) {
+			rows[i].Lang = p.T("accounts.devices.lang." + rows[i].Lang)
+		} else {
+			rows[i].Lang = ""
+		}
 		count[rows[i].Name]++
 	}
 	order := make([]int, len(rows))

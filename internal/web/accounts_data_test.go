@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/billing"
 	"github.com/kiosko/kiosko/internal/billing/stripemock"
+	"github.com/kiosko/kiosko/internal/demo"
 )
 
 // stripeRecorder keeps the calls made to the Stripe API.
@@ -228,4 +230,30 @@ func TestReceiptsLinkTheInvoiceAndItsPDF(t *testing.T) {
 	if p := e.browser("en").get("/account/receipts"); p.status != http.StatusSeeOther {
 		t.Errorf("anonymous receipts: %d", p.status)
 	}
+}
+
+// TestExportIsLimitedPerAccount: five downloads an hour per account (each
+// reads every table about the reader); the sixth is a page in the
+// reader's language with status 429, another reader is not affected, and
+// an hour later it works again.
+func TestExportIsLimitedPerAccount(t *testing.T) {
+	e := newEnv(t)
+	e.d.Accounts = &kiosko.Accounts{Store: e.store, Auth: e.d.Auth, Clock: e.clock, Settings: kiosko.DefaultAccountSettings(), Log: e.d.Log}
+	ana, bob := e.browser("es"), e.browser("en")
+	ana.signIn("digital@kiosko.test", demo.Password)
+	bob.signIn("free@kiosko.test", demo.Password)
+	for i := range 5 {
+		p := ana.get("/account/export")
+		mustStatus(t, fmt.Sprintf("export %d", i+1), p, http.StatusOK)
+	}
+	p := ana.get("/account/export")
+	if p.status != http.StatusTooManyRequests || !strings.Contains(text(p.body), "Ya has descargado tus datos varias veces") {
+		t.Fatalf("sixth export in an hour: %d\n%s", p.status, text(p.body))
+	}
+	if strings.Contains(p.body, `"tables"`) {
+		t.Fatal("the refused export still holds the data")
+	}
+	mustStatus(t, "another reader's export", bob.get("/account/export"), http.StatusOK)
+	e.clock.Add(61 * time.Minute)
+	mustStatus(t, "export an hour later", ana.get("/account/export"), http.StatusOK)
 }

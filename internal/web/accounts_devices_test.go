@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/demo"
 	"github.com/kiosko/kiosko/internal/geoip"
 )
@@ -60,5 +61,55 @@ func TestDeviceListShowsCountryAndTellsTwinsApart(t *testing.T) {
 	}
 	if p := e.browser("en").get("/account"); p.status != http.StatusSeeOther {
 		t.Errorf("anonymous /account: %d", p.status)
+	}
+}
+
+// TestDeviceListShowsEachDevicesLanguage: every device says the language
+// it reads in, named in the page's language: the browser's at sign-in, and
+// the one the reader switches it to afterwards (written with the next
+// last-seen batch).
+func TestDeviceListShowsEachDevicesLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.d.Auth.Seen = &kiosko.DeviceActivity{Store: e.store}
+	laptop, phone := e.browser("es"), e.browser("en")
+	phone.ua = "Mozilla/5.0 (Android 15; Mobile; rv:140.0) Gecko/140.0 Firefox/140.0"
+	laptop.signIn("digital@kiosko.test", demo.Password)
+	phone.signIn("digital@kiosko.test", demo.Password)
+	ctx := t.Context()
+	acct, err := e.store.FindAccountByEmail(ctx, "digital@kiosko.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	langs := func() map[string]string {
+		devs, err := e.store.FindSignedInDevices(ctx, acct.ID, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, d := range devs {
+			out[d.Name] = d.Lang
+		}
+		return out
+	}
+	if got := langs(); got["Firefox · Linux"] != "es" || got["Firefox · Android"] != "en" {
+		t.Fatalf("languages at sign-in: %v", got)
+	}
+	body := text(laptop.get("/account").body)
+	if !strings.Contains(body, "lee en español") || !strings.Contains(body, "lee en inglés") {
+		t.Fatalf("the device list does not say each device's language:\n%s", body)
+	}
+	// The phone's reader switches to Spanish; after the batch the list says so.
+	if p := phone.post("/language", url.Values{"lang": {"es"}, "next": {"/account"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("language switch: %d", p.status)
+	}
+	phone.get("/account")
+	if err := e.d.Auth.Seen.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := langs(); got["Firefox · Android"] != "es" || got["Firefox · Linux"] != "es" {
+		t.Errorf("languages after the switch: %v", got)
+	}
+	if body := text(phone.get("/account").body); strings.Contains(body, "inglés") || !strings.Contains(body, "lee en español") {
+		t.Errorf("the list after the switch:\n%s", body)
 	}
 }
