@@ -1,7 +1,8 @@
 // Package api is kiosko's JSON API under /api/v1/, for the site's own
 // script, mobile apps and publisher integrations: sessions, articles, the
-// reading rule (claim, heartbeat, takeover and the event stream), devices
-// and the account's password. Its contract is the "Reading API" table of
+// reading rule (claim, heartbeat, takeover and the event stream), devices,
+// and the reader's own account: password, address, export, receipts and
+// deletion (account.go). Its contract is the "Reading API" table of
 // DESIGN.md; errors are {error:{code, message}} in the request's language.
 package api
 
@@ -149,6 +150,7 @@ func (h *Handler) SignedIn(fn SignedInFunc) http.Handler {
 			h.Error(w, r, err)
 			return
 		}
+		h.d.Auth.NoteDeviceLang(id, h.d.DeviceLang(r)) // GET /api/v1/devices shows it
 		fn(w, r, id)
 	})
 }

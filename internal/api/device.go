@@ -13,6 +13,7 @@ type deviceJSON struct {
 	FirstSeen string `json:"first_seen"`
 	LastSeen  string `json:"last_seen"`
 	Place     string `json:"place"`
+	Lang      string `json:"lang,omitempty"` // the language the device reads in (es, en), when known
 	Reading   bool   `json:"reading"` // holds the seat's reading lease
 	Current   bool   `json:"current"` // the device asking
 }
@@ -29,7 +30,7 @@ func (h *Handler) listDevices(w http.ResponseWriter, r *http.Request, id *kiosko
 	holder, reading := h.d.Reading.Holder(ctx, id.Account.ID)
 	out := make([]deviceJSON, 0, len(devices))
 	for _, dev := range devices {
-		out = append(out, deviceJSON{ID: dev.ID, Name: dev.Name, FirstSeen: timestamp(dev.FirstSeen), LastSeen: timestamp(dev.LastSeen), Place: dev.Place,
+		out = append(out, deviceJSON{ID: dev.ID, Name: dev.Name, FirstSeen: timestamp(dev.FirstSeen), LastSeen: timestamp(dev.LastSeen), Place: dev.Place, Lang: dev.Lang,
 			Reading: reading && holder.Device == dev.ID, Current: dev.ID == id.Session.DeviceID})
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)

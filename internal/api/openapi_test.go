@@ -245,6 +245,9 @@ func TestRealAnswersMatchTheDocument(t *testing.T) {
 	v.do(n, call{method: "DELETE", path: "/api/v1/webhooks/1", token: hooksKey}, 204)
 	v.do(n, call{method: "DELETE", path: "/api/v1/webhooks/1", token: hooksKey}, 404)
 
+	// The reader's own account, sign-up to deletion (account_test.go).
+	checkAccountRoutes(t, v)
+
 	for _, r := range registeredRoutes(t) {
 		method, path, _ := strings.Cut(r, " ")
 		switch path {

@@ -137,7 +137,18 @@ func (d *Deps) ClientIP(r *http.Request) string { return d.clientAddr(r) }
 
 // Client describes the request's device for sign-in.
 func (d *Deps) Client(r *http.Request, deviceID, place string) kiosko.Client {
-	return kiosko.Client{DeviceID: deviceID, DeviceToken: d.DeviceToken(r), UserAgent: r.UserAgent(), IP: d.ClientIP(r), Place: place, Lang: d.Lang(r, "")}
+	return kiosko.Client{DeviceID: deviceID, DeviceToken: d.DeviceToken(r), UserAgent: r.UserAgent(), IP: d.ClientIP(r), Place: place, Lang: d.DeviceLang(r)}
+}
+
+// DeviceLang is the language the request's device reads in, for the device
+// list: the one its reader chose (the lang cookie), else its browser's or
+// app's Accept-Language; "" when the request says neither, rather than the
+// default a page would fall back to.
+func (d *Deps) DeviceLang(r *http.Request) string {
+	if _, err := r.Cookie("kiosko_lang"); err != nil && r.Header.Get("Accept-Language") == "" {
+		return ""
+	}
+	return d.Lang(r, "")
 }
 
 // Lang picks the language of a response: the edition's language when the

@@ -154,7 +154,7 @@ func (s *Server) Handle(mux *http.ServeMux, pattern string, h http.HandlerFunc) 
 			case err == nil:
 				r = r.WithContext(httpx.WithIdentity(r.Context(), id))
 				s.keepDeviceToken(w, r, id)
-				s.d.Auth.NoteDeviceLang(id, s.d.Lang(r, "")) // the device list's language (accounts.go)
+				s.d.Auth.NoteDeviceLang(id, s.d.DeviceLang(r)) // the device list's language (accounts.go)
 			case kiosko.ErrorCode(err) == kiosko.EUNAUTHORIZED:
 				s.d.ClearSession(w)
 			default:
