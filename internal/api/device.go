@@ -14,8 +14,8 @@ type deviceJSON struct {
 	LastSeen  string `json:"last_seen"`
 	Place     string `json:"place"`
 	Lang      string `json:"lang,omitempty"` // the language the device reads in (es, en), when known
-	Reading   bool   `json:"reading"` // holds the seat's reading lease
-	Current   bool   `json:"current"` // the device asking
+	Reading   bool   `json:"reading"`        // holds the seat's reading lease
+	Current   bool   `json:"current"`        // the device asking
 }
 
 // listDevices is GET /api/v1/devices: every device signed in to the
