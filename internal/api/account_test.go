@@ -91,6 +91,9 @@ func checkAccountRoutes(t *testing.T, v *validator) {
 	if subject != "Confirm your email address" {
 		t.Errorf("verification email subject %q, want it in English", subject)
 	}
+	if body := mp.WaitFor(t, "app.reader@example.com", 1)[0].Text; !strings.Contains(body, "The link works once, for 48 hours.") || strings.Contains(body, "enlace") {
+		t.Errorf("the verification email's text is not in English:\n%s", body)
+	}
 	_, last := linkToken(t, mp, "app.reader@example.com", 3)
 	r = v.do(e, call{method: "POST", path: "/api/v1/account/verification/confirm", body: map[string]string{"token": first}, header: en}, 400)
 	if !strings.Contains(r.errorMessage(t), "expired or was already used") {
