@@ -14,6 +14,7 @@ import (
 // the Accounts service.
 func init() {
 	routeHooks = append(routeHooks, func(h *Handler, mux *http.ServeMux) {
+		mux.Handle("GET /api/v1/account", h.SignedIn(h.showAccount))
 		mux.Handle("POST /api/v1/account/verification", h.SignedIn(h.resendVerification))
 		mux.HandleFunc("POST /api/v1/account/verification/confirm", h.confirmVerification)
 		mux.Handle("POST /api/v1/account/email", h.SignedIn(h.changeEmail))
@@ -33,6 +34,23 @@ func (h *Handler) accounts(w http.ResponseWriter, r *http.Request) (*kiosko.Acco
 		return nil, false
 	}
 	return h.d.Accounts, true
+}
+
+type accountJSON struct {
+	ID            int64  `json:"id"`
+	Email         string `json:"email"`
+	Name          string `json:"name"`
+	Lang          string `json:"lang"` // the language of the account's emails
+	EmailVerified bool   `json:"email_verified"`
+	CreatedAt     string `json:"created_at"`
+}
+
+// showAccount is GET /api/v1/account: who is signed in, and whether the
+// address is verified yet (an app offers a new link when it is not).
+func (h *Handler) showAccount(w http.ResponseWriter, r *http.Request, id *kiosko.Identity) {
+	a := id.Account
+	httpx.WriteJSON(w, http.StatusOK, accountJSON{ID: a.ID, Email: a.Email, Name: a.Name, Lang: a.Lang, EmailVerified: a.EmailVerifiedAt != nil,
+		CreatedAt: timestamp(a.CreatedAt)})
 }
 
 // resendVerification is POST /api/v1/account/verification: a new link to

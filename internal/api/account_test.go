@@ -79,6 +79,12 @@ func checkAccountRoutes(t *testing.T, v *validator) {
 		t.Fatal(err)
 	}
 
+	r0 := v.do(e, call{method: "GET", path: "/api/v1/account", token: tok}, 200)
+	if got := r0.json(t); got["email"] != "app.reader@example.com" || got["email_verified"] != false || got["lang"] != "en" {
+		t.Errorf("GET /api/v1/account before verification: %s", r0.body)
+	}
+	v.do(e, call{method: "GET", path: "/api/v1/account"}, 401)
+
 	// Verification: three links an hour, each new one ending the last.
 	for range 3 {
 		v.do(e, call{method: "POST", path: "/api/v1/account/verification", token: tok, header: en}, 202)
@@ -104,6 +110,9 @@ func checkAccountRoutes(t *testing.T, v *validator) {
 	v.do(e, call{method: "POST", path: "/api/v1/account/verification/confirm", body: map[string]string{"token": last}}, 400)
 	if a, _ := e.deps.Store.FindAccountByID(ctx, acct.ID); a.EmailVerifiedAt == nil {
 		t.Fatal("the confirmed link did not verify the address")
+	}
+	if got := v.do(e, call{method: "GET", path: "/api/v1/account", token: tok}, 200).json(t); got["email_verified"] != true {
+		t.Errorf("GET /api/v1/account after verification: %v", got)
 	}
 	v.do(e, call{method: "POST", path: "/api/v1/account/verification", token: tok}, 204) // nothing to send
 	v.do(e, call{method: "POST", path: "/api/v1/account/verification"}, 401)
