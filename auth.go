@@ -70,7 +70,7 @@ type Client struct {
 	UserAgent   string
 	IP          string // full address; stored truncated
 	Place       string // coarse place, e.g. from the browser's time zone
-	Lang        string
+	Lang        string // the language the device reads in, for the device list; "" when the request does not say
 }
 
 // Identity is a signed-in request: the session and its account.

@@ -2,6 +2,7 @@ package kiosko_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -119,4 +120,66 @@ func TestDeviceActivityNotesWhileFlushing(t *testing.T) {
 	if want := t0.Add(2000 * time.Second); !dev.LastSeen.Equal(want) {
 		t.Errorf("last seen = %v, want %v", dev.LastSeen, want)
 	}
+}
+
+// failingTouch fails its first TouchDevices, like a database that is
+// briefly away.
+type failingTouch struct {
+	kiosko.Store
+	failed atomic.Bool
+}
+
+func (f *failingTouch) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
+	if !f.failed.Swap(true) {
+		return errors.New("database away")
+	}
+	return f.Store.TouchDevices(ctx, seen)
+}
+
+// TestDeviceLanguageFollowsTheDevice: a sign-in keeps the language the
+// request said; a later request's language is written with the next flush,
+// kept for the one after when the database is away, and a language kiosko
+// does not speak is ignored.
+func TestDeviceLanguageFollowsTheDevice(t *testing.T) {
+	f := newAuth(t)
+	store := &failingTouch{Store: f.auth.Store}
+	f.auth.Seen = &kiosko.DeviceActivity{Store: store}
+	if _, err := f.auth.SignUp(ctx, kiosko.SignUpRequest{Email: "lang@example.com", Password: "a long enough passphrase"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.auth.SignIn(ctx, "lang@example.com", "a long enough passphrase", kiosko.Client{UserAgent: "test", Lang: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lang := func() string {
+		t.Helper()
+		dev, err := f.auth.Store.FindDevice(ctx, res.Account.ID, res.DeviceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dev.Lang
+	}
+	if got := lang(); got != "en" {
+		t.Fatalf("lang at sign-in = %q, want en", got)
+	}
+	id, err := f.auth.Authenticate(ctx, res.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.auth.NoteDeviceLang(id, "es")
+	if err := f.auth.Seen.Flush(ctx); err == nil {
+		t.Fatal("the first flush should have failed")
+	}
+	if got := lang(); got != "en" {
+		t.Fatalf("lang changed by a failed flush: %q", got)
+	}
+	f.auth.NoteDeviceLang(id, "fr") // not a language kiosko speaks: ignored
+	if err := f.auth.Seen.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := lang(); got != "es" {
+		t.Errorf("lang after the retried flush = %q, want es", got)
+	}
+	var nobody *kiosko.DeviceActivity
+	nobody.NoteLang(1, "x", "es") // a site without the worker: no effect, no panic
 }
