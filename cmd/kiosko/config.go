@@ -156,7 +156,7 @@ func settings() []setting {
 			c.PublicURL = strings.TrimRight(v, "/")
 			return nil
 		}},
-		{"secret", "KIOSKO_SECRET", "", "key for signed cookies; every node must share it (default: made once and kept in the data directory)", true, func(c *Config, v string) error {
+		{"secret", "KIOSKO_SECRET", "", "key for signed cookies and for the secrets sealed in the database (signing keys, webhook secrets); every node must share it (default: made once and kept in the data directory)", true, func(c *Config, v string) error {
 			if v != "" && len(v) < 32 {
 				return errors.New("must have at least 32 characters")
 			}

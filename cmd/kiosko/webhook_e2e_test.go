@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +56,16 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 	}
 	if list := cli("", "webhook", "list"); !strings.Contains(list, rcv.URL+"/kiosko") || strings.Contains(list, secret) {
 		t.Fatalf("webhook list shows the secret or not the URL:\n%s", list)
+	}
+	// The secret is sealed in the database: not in its files.
+	for _, f := range []string{"kiosko.db", "kiosko.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), strings.TrimPrefix(secret, "whsec_")) {
+			t.Fatalf("the webhook secret is in %s in clear", f)
+		}
 	}
 
 	cli("una contraseña muy larga\n", "account", "create", "--email", "hook@example.com", "--plan", "digital")
