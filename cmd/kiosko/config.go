@@ -30,6 +30,10 @@ type Config struct {
 	SeedDemo    bool
 	PublicURL   string
 	Secret      string
+	// PreviousSecret (KIOSKO_PREVIOUS_SECRET) is the secret before a
+	// change: what it sealed in the database is sealed again under
+	// Secret at start (secrets.go).
+	PreviousSecret string
 	TrustProxy  bool
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
@@ -161,6 +165,13 @@ func settings() []setting {
 				return errors.New("must have at least 32 characters")
 			}
 			c.Secret = v
+			return nil
+		}},
+		{"previous-secret", "KIOSKO_PREVIOUS_SECRET", "", "the secret before KIOSKO_SECRET changed: the signing keys and webhook secrets sealed under it are sealed again under the new one at start (remove it once every node runs with the new secret)", true, func(c *Config, v string) error {
+			if v != "" && len(v) < 32 {
+				return errors.New("must have at least 32 characters")
+			}
+			c.PreviousSecret = v
 			return nil
 		}},
 		{"trust-proxy", "KIOSKO_TRUST_PROXY", "false", "older spelling: the one peer is a proxy, the client is the rightmost X-Forwarded-For address (prefer KIOSKO_TRUSTED_PROXIES)", false, boolean(func(c *Config) *bool { return &c.TrustProxy })},

@@ -12,8 +12,10 @@ import (
 // entitlement signing keys, the webhook secrets), derived from kiosko's
 // secret: KIOSKO_SECRET or secret.key in the data directory. A database
 // written by a kiosko that kept them clear is sealed here, on its first
-// start; a database sealed under another secret is refused with a clear
-// error, rather than failing later at the first webhook or entitlement.
+// start, and what KIOSKO_PREVIOUS_SECRET sealed is sealed again under
+// the current secret; a database sealed under another secret is refused
+// with a clear error, rather than failing later at the first webhook or
+// entitlement.
 func sealSecrets(ctx context.Context, cfg *Config, store kiosko.Store) error {
 	sealer, ok := kiosko.StoreAs[atrest.Sealer](store)
 	if !ok {
@@ -23,7 +25,11 @@ func sealSecrets(ctx context.Context, cfg *Config, store kiosko.Store) error {
 	if err != nil {
 		return err
 	}
-	box, err := atrest.New(secret)
+	var previous [][]byte
+	if cfg.PreviousSecret != "" {
+		previous = append(previous, []byte(cfg.PreviousSecret))
+	}
+	box, err := atrest.New(secret, previous...)
 	if err != nil {
 		return fmt.Errorf("KIOSKO_SECRET: %w", err)
 	}

@@ -34,16 +34,39 @@ const info = "kiosko secrets at rest v1"
 
 // ErrWrongKey is the answer to a sealed value that this key cannot open:
 // the database was sealed under another kiosko secret.
-var ErrWrongKey = errors.New("a stored secret was sealed under another key: KIOSKO_SECRET (or secret.key in the data directory) is not the one this database was started with")
+var ErrWrongKey = errors.New("a stored secret was sealed under another key: KIOSKO_SECRET (or secret.key in the data directory) is not the one this database was started with; after changing it, set the old one as KIOSKO_PREVIOUS_SECRET")
 
 // Box seals and opens secrets. A nil *Box seals nothing (Seal returns
 // the clear value) and opens only clear values.
 type Box struct {
-	aead cipher.AEAD
+	aead     cipher.AEAD
+	previous []cipher.AEAD // keys of earlier secrets: they open, never seal
 }
 
-// New derives the sealing key from kiosko's secret.
-func New(secret []byte) (*Box, error) {
+// New derives the sealing key from kiosko's secret. previous are secrets
+// kiosko had before (KIOSKO_PREVIOUS_SECRET): values sealed under them
+// still open, and SealSecrets seals them again under secret, so that the
+// secret can be changed without losing what was sealed.
+func New(secret []byte, previous ...[]byte) (*Box, error) {
+	aead, err := derive(secret)
+	if err != nil {
+		return nil, err
+	}
+	b := &Box{aead: aead}
+	for _, p := range previous {
+		if len(p) == 0 {
+			continue
+		}
+		old, err := derive(p)
+		if err != nil {
+			return nil, err
+		}
+		b.previous = append(b.previous, old)
+	}
+	return b, nil
+}
+
+func derive(secret []byte) (cipher.AEAD, error) {
 	if len(secret) < 16 {
 		return nil, errors.New("atrest: the secret is shorter than 16 bytes")
 	}
@@ -59,7 +82,7 @@ func New(secret []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("atrest: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	return aead, nil
 }
 
 // Sealed reports whether stored is a sealed value.
@@ -87,22 +110,33 @@ func (b *Box) SealString(plain, label string) string { return string(b.Seal([]by
 // sealed, ErrWrongKey when it was sealed under another key or for
 // another label.
 func (b *Box) Open(stored []byte, label string) ([]byte, error) {
+	plain, _, err := b.OpenStale(stored, label)
+	return plain, err
+}
+
+// OpenStale is Open that also says whether stored should be sealed
+// again: it is clear, or it opened only with a previous secret's key.
+func (b *Box) OpenStale(stored []byte, label string) (plain []byte, stale bool, err error) {
 	if !Sealed(stored) {
-		return stored, nil
+		return stored, true, nil
 	}
 	if b == nil {
-		return nil, errors.New("atrest: a stored secret is sealed and no key was given to open it")
+		return nil, false, errors.New("atrest: a stored secret is sealed and no key was given to open it")
 	}
 	ct, err := base64.RawStdEncoding.DecodeString(string(stored[len(Prefix):]))
 	if err != nil || len(ct) < b.aead.NonceSize() {
-		return nil, fmt.Errorf("atrest: a sealed secret is damaged")
+		return nil, false, fmt.Errorf("atrest: a sealed secret is damaged")
 	}
 	n := b.aead.NonceSize()
-	plain, err := b.aead.Open(nil, ct[:n], ct[n:], []byte(label))
-	if err != nil {
-		return nil, ErrWrongKey
+	if plain, err := b.aead.Open(nil, ct[:n], ct[n:], []byte(label)); err == nil {
+		return plain, false, nil
 	}
-	return plain, nil
+	for _, old := range b.previous {
+		if plain, err := old.Open(nil, ct[:n], ct[n:], []byte(label)); err == nil {
+			return plain, true, nil
+		}
+	}
+	return nil, false, ErrWrongKey
 }
 
 // OpenString is Open for text columns.
@@ -114,7 +148,8 @@ func (b *Box) OpenString(stored, label string) (string, error) {
 // Sealer is a store that keeps sealed secrets. SealSecrets makes box the
 // store's key: it checks that every sealed row opens with it (ErrWrongKey
 // otherwise, and the store keeps its previous key), seals every clear row
-// in place, and from then on seals what it writes and opens what it
+// and every row sealed under a previous secret in place under the
+// current one, and from then on seals what it writes and opens what it
 // reads. *sqlite.DB and *postgres.DB implement it.
 type Sealer interface {
 	SealSecrets(ctx context.Context, box *Box) (sealed int, err error)

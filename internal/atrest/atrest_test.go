@@ -59,3 +59,32 @@ func TestClearValuesPassThrough(t *testing.T) {
 		t.Error("a short secret was accepted")
 	}
 }
+
+func TestPreviousSecretOpensAndIsStale(t *testing.T) {
+	oldSecret, newSecret := []byte("the secret kiosko had until today"), []byte("the secret kiosko has from today on")
+	old, _ := New(oldSecret)
+	sealed := old.Seal([]byte("whsec_abc"), WebhookSecretLabel)
+
+	both, err := New(newSecret, oldSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, stale, err := both.OpenStale(sealed, WebhookSecretLabel)
+	if err != nil || string(plain) != "whsec_abc" || !stale {
+		t.Fatalf("a value of the previous secret = %q, stale %v, %v; want it, stale", plain, stale, err)
+	}
+	resealed := both.Seal(plain, WebhookSecretLabel)
+	if _, stale, err := both.OpenStale(resealed, WebhookSecretLabel); err != nil || stale {
+		t.Fatalf("a value sealed now is stale %v, %v", stale, err)
+	}
+	if _, err := old.Open(resealed, WebhookSecretLabel); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("the previous secret opens what the new one sealed: %v", err)
+	}
+	newOnly, _ := New(newSecret)
+	if _, err := newOnly.Open(sealed, WebhookSecretLabel); !errors.Is(err, ErrWrongKey) {
+		t.Errorf("without the previous secret its values opened: %v", err)
+	}
+	if _, stale, _ := both.OpenStale([]byte("whsec_clear"), WebhookSecretLabel); !stale {
+		t.Error("a clear value is not stale")
+	}
+}

@@ -25,14 +25,16 @@ func (db *DB) openEndpoints(eps []*webhook.Endpoint) error {
 	return nil
 }
 
-// sealRow returns what to store instead of stored: nil when it is sealed
-// already and opens with box, ErrWrongKey when it does not open.
+// sealRow returns what to store instead of stored: nil when it is
+// sealed under box's current key already, ErrWrongKey when it does not
+// open, else the value sealed under the current key (it was clear, or
+// sealed under a previous secret).
 func sealRow(box *atrest.Box, stored []byte, label string) ([]byte, error) {
-	if atrest.Sealed(stored) {
-		_, err := box.Open(stored, label)
+	plain, stale, err := box.OpenStale(stored, label)
+	if err != nil || !stale {
 		return nil, err
 	}
-	return box.Seal(stored, label), nil
+	return box.Seal(plain, label), nil
 }
 
 // SealSecrets makes box this store's key (see atrest.Sealer). The rows

@@ -137,5 +137,23 @@ var secretTests = []test{
 			t.Fatalf("SealSecrets under another key = %v, want ErrWrongKey", err)
 		}
 		sameSecrets(t, s, "after a refused key", []*entitlement.Key{clearKey, rotated}, []*webhook.Endpoint{clearEp, newEp})
+
+		// Changing the secret, with the old one as the previous: every
+		// row is sealed again under the new one, and nothing is lost.
+		const newSecret = "the secret after a change, 32 bytes"
+		changed, err := atrest.New([]byte(newSecret), []byte("the secret of this kiosko, 32 bytes"))
+		ok(t, err)
+		n, err = sealer(t, s).SealSecrets(ctx, changed)
+		ok(t, err)
+		if n != 4 {
+			t.Errorf("SealSecrets with a new secret re-sealed %d rows, want all 4", n)
+		}
+		sameSecrets(t, s, "after changing the secret", []*entitlement.Key{clearKey, rotated}, []*webhook.Endpoint{clearEp, newEp})
+		if n, err := sealer(t, s).SealSecrets(ctx, newBox(t, newSecret)); err != nil || n != 0 {
+			t.Errorf("the new secret alone = %d, %v; want every row open and nothing to seal", n, err)
+		}
+		if _, err := sealer(t, s).SealSecrets(ctx, box); !errors.Is(err, atrest.ErrWrongKey) {
+			t.Errorf("the old secret still opens the rows: %v", err)
+		}
 	}},
 }
