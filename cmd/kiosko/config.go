@@ -34,7 +34,7 @@ type Config struct {
 	// change: what it sealed in the database is sealed again under
 	// Secret at start (secrets.go).
 	PreviousSecret string
-	TrustProxy  bool
+	TrustProxy     bool
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
 	TrustedProxies []netip.Prefix
