@@ -99,8 +99,8 @@ func addEndpoint(t *testing.T, s store, url string, events ...string) *webhook.E
 
 var seq atomic.Int64
 
-// subscribe creates an account and a subscription, which emits
-// subscription.created.
+// subscribe creates an account and a subscription, which emit
+// account.created and subscription.created.
 func subscribe(t *testing.T, s store, at time.Time) *kiosko.Subscription {
 	t.Helper()
 	a := &kiosko.Account{Email: "reader" + itoa(seq.Add(1)) + "@example.com", PasswordHash: "h",
@@ -140,7 +140,7 @@ func runOnce(t *testing.T, w *webhook.Worker) int {
 func TestSignatureVerifiesWithTheStandardLibrary(t *testing.T) {
 	s := openSQLite(t)
 	rcv := newReceiver(t, nil)
-	ep := addEndpoint(t, s, rcv.URL+"/hooks")
+	ep := addEndpoint(t, s, rcv.URL+"/hooks", kiosko.EventSubscriptionCreated) // one message
 	sub := subscribe(t, s, time.Now())
 	if n := runOnce(t, worker(s, "w", nil)); n != 1 {
 		t.Fatalf("%d attempts, want 1", n)
@@ -194,7 +194,7 @@ func TestSignatureVerifiesWithTheStandardLibrary(t *testing.T) {
 func TestRetriesFollowTheSchedule(t *testing.T) {
 	s := openSQLite(t)
 	rcv := newReceiver(t, func(int, delivery) int { return http.StatusServiceUnavailable })
-	ep := addEndpoint(t, s, rcv.URL)
+	ep := addEndpoint(t, s, rcv.URL, kiosko.EventSubscriptionCreated) // one message
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	c := &clock{now: start}
 	subscribe(t, s, start)
@@ -281,8 +281,9 @@ func TestInOrderPerEndpoint(t *testing.T) {
 		return http.StatusNoContent
 	})
 	fine := newReceiver(t, nil)
-	addEndpoint(t, s, failFirst.URL)
-	addEndpoint(t, s, fine.URL)
+	// Only subscription.created: one message per subscribe.
+	addEndpoint(t, s, failFirst.URL, kiosko.EventSubscriptionCreated)
+	addEndpoint(t, s, fine.URL, kiosko.EventSubscriptionCreated)
 	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	c := &clock{now: start}
 	for i := range 3 {
@@ -340,7 +341,7 @@ func TestTwoNodesNeverDeliverOneMessageTwiceAtOnce(t *testing.T) {
 	})
 	const endpoints, events = 3, 15
 	for i := range endpoints {
-		addEndpoint(t, a, rcv.URL+"/e"+itoa(int64(i)))
+		addEndpoint(t, a, rcv.URL+"/e"+itoa(int64(i)), kiosko.EventSubscriptionCreated)
 	}
 	for range events {
 		subscribe(t, a, time.Now())

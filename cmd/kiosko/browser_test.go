@@ -40,7 +40,8 @@ type profile struct {
 	base string
 }
 
-func newProfile(t *testing.T, exe, name, base string) *profile {
+// newProfile starts a browser; extra are more Chromium options.
+func newProfile(t *testing.T, exe, name, base string, extra ...chromedp.ExecAllocatorOption) *profile {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox,
@@ -53,6 +54,7 @@ func newProfile(t *testing.T, exe, name, base string) *profile {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1024, 800),
 	)
+	opts = append(opts, extra...)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancel(); cancelAlloc() })

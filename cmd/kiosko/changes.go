@@ -26,6 +26,10 @@ func openStore(ctx context.Context, cfg *Config) (kiosko.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := sealSecrets(ctx, cfg, db); err != nil { // secrets.go
+		db.Close()
+		return nil, err
+	}
 	var feed kiosko.ChangeFeed = inmem.ChangeFile{Path: changeFile(cfg)}
 	if cfg.RedisURL != "" {
 		if c, err := kredis.NewClient(cfg.RedisURL); err == nil {

@@ -30,7 +30,11 @@ type Config struct {
 	SeedDemo    bool
 	PublicURL   string
 	Secret      string
-	TrustProxy  bool
+	// PreviousSecret (KIOSKO_PREVIOUS_SECRET) is the secret before a
+	// change: what it sealed in the database is sealed again under
+	// Secret at start (secrets.go).
+	PreviousSecret string
+	TrustProxy     bool
 	// TrustedProxies are the peers whose X-Forwarded-For is believed
 	// (KIOSKO_TRUSTED_PROXIES); TrustProxy alone trusts the one peer.
 	TrustedProxies []netip.Prefix
@@ -156,11 +160,18 @@ func settings() []setting {
 			c.PublicURL = strings.TrimRight(v, "/")
 			return nil
 		}},
-		{"secret", "KIOSKO_SECRET", "", "key for signed cookies; every node must share it (default: made once and kept in the data directory)", true, func(c *Config, v string) error {
+		{"secret", "KIOSKO_SECRET", "", "key for signed cookies and for the secrets sealed in the database (signing keys, webhook secrets); every node must share it (default: made once and kept in the data directory)", true, func(c *Config, v string) error {
 			if v != "" && len(v) < 32 {
 				return errors.New("must have at least 32 characters")
 			}
 			c.Secret = v
+			return nil
+		}},
+		{"previous-secret", "KIOSKO_PREVIOUS_SECRET", "", "the secret before KIOSKO_SECRET changed: the signing keys and webhook secrets sealed under it are sealed again under the new one at start (remove it once every node runs with the new secret)", true, func(c *Config, v string) error {
+			if v != "" && len(v) < 32 {
+				return errors.New("must have at least 32 characters")
+			}
+			c.PreviousSecret = v
 			return nil
 		}},
 		{"trust-proxy", "KIOSKO_TRUST_PROXY", "false", "older spelling: the one peer is a proxy, the client is the rightmost X-Forwarded-For address (prefer KIOSKO_TRUSTED_PROXIES)", false, boolean(func(c *Config) *bool { return &c.TrustProxy })},

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -39,8 +41,22 @@ func fetchJWKS(t *testing.T, base string) jose.JSONWebKeySet {
 // the key set the other publishes, and carries the claims of DESIGN.md.
 func TestEntitlementsVerifyWithAnyNodesKeys(t *testing.T) {
 	url := pgtest.URL(t)
-	a := startMain(t, "--database-url", url)
-	b := startMain(t, "--database-url", url, "--seed-demo=false")
+	// Nodes share KIOSKO_SECRET: it also seals the signing keys in the
+	// database, so each node can open the key the first one made.
+	secret := strings.Repeat("n", 40)
+	a := startMain(t, "--database-url", url, "--secret", secret)
+	b := startMain(t, "--database-url", url, "--seed-demo=false", "--secret", secret)
+	// A node started with another secret is refused at once, with the reason.
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	cfg, err := parseConfig(fs, []string{"--addr", "127.0.0.1:0", "--data", t.TempDir(), "--database-url", url, "--seed-demo=false", "--secret", strings.Repeat("x", 40)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stray := NewMain(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := stray.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "KIOSKO_SECRET") {
+		t.Errorf("a node with another secret started: %v", err)
+	}
+	stray.Close()
 	setB := fetchJWKS(t, b.URL())
 	if len(setB.Keys) != 1 || len(fetchJWKS(t, a.URL()).Keys) != 1 || fetchJWKS(t, a.URL()).Keys[0].KeyID != setB.Keys[0].KeyID {
 		t.Fatalf("the nodes publish different keys")

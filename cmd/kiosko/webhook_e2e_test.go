@@ -1,9 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +56,16 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 	}
 	if list := cli("", "webhook", "list"); !strings.Contains(list, rcv.URL+"/kiosko") || strings.Contains(list, secret) {
 		t.Fatalf("webhook list shows the secret or not the URL:\n%s", list)
+	}
+	// The secret is sealed in the database: not in its files.
+	for _, f := range []string{"kiosko.db", "kiosko.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), strings.TrimPrefix(secret, "whsec_")) {
+			t.Fatalf("the webhook secret is in %s in clear", f)
+		}
 	}
 
 	cli("una contraseña muy larga\n", "account", "create", "--email", "hook@example.com", "--plan", "digital")
@@ -123,5 +137,83 @@ func TestDisabledWebhookEmailsAdmins(t *testing.T) {
 	}
 	if !strings.Contains(found[0], "admin@kiosko.test") || !strings.Contains(found[0], "webhook endpoint 7") || !strings.Contains(found[0], "kiosko webhook remove --id 7") {
 		t.Errorf("the email:\n%s", found[0])
+	}
+}
+
+// TestSignUpSendsAccountCreated: a reader signs up through the site's own
+// form and the publisher's endpoint receives account.created for that
+// account, which the Standard Webhooks library accepts; a sign-up that is
+// refused (the address is taken) sends nothing more.
+func TestSignUpSendsAccountCreated(t *testing.T) {
+	type delivery struct {
+		h    http.Header
+		body []byte
+	}
+	got := make(chan delivery, 10)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- delivery{r.Header.Clone(), b}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rcv.Close()
+
+	m := startMain(t, "--webhook-allow-private=true")
+	out, err := kioskoCLI(t, m.Config.Data, "", "webhook", "add", "--url", rcv.URL, "--events", "account.created", "--webhook-allow-private=true")
+	if err != nil {
+		t.Fatalf("webhook add: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	wh, err := standardwebhooks.NewWebhook(lines[len(lines)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	reader := newBrowser(t, m)
+	code, body, _ := reader.post("/signup", url.Values{"email": {"Nueva.Lectora@example.com"}, "password": {"una frase bastante larga"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("sign-up: %d\n%s", code, body)
+	}
+	a, err := m.Store.FindAccountByEmail(t.Context(), "nueva.lectora@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d delivery
+	select {
+	case d = <-got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no account.created within 20 s of the sign-up")
+	}
+	if err := wh.Verify(d.body, d.h); err != nil {
+		t.Fatalf("the delivery does not verify: %v\n%s", err, d.body)
+	}
+	var msg struct {
+		Type string `json:"type"`
+		Data struct {
+			AccountID int64  `json:"account_id"`
+			Email     string `json:"email"`
+			Lang      string `json:"lang"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(d.body, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.Type != kiosko.EventAccountCreated || msg.Data.AccountID != a.ID || msg.Data.Email != a.Email || msg.Data.Lang != kiosko.LangSpanish {
+		t.Fatalf("delivery = %s, want account.created of account %d (%s)", d.body, a.ID, a.Email)
+	}
+
+	// The same address again is refused and announces nothing.
+	again := newBrowser(t, m)
+	if code, _, _ := again.post("/signup", url.Values{"email": {"nueva.lectora@example.com"}, "password": {"otra frase bastante larga"}}); code == http.StatusSeeOther {
+		t.Fatal("a second sign-up with a taken address was accepted")
+	}
+	select {
+	case d := <-got:
+		t.Fatalf("a refused sign-up sent %s", d.body)
+	case <-time.After(2 * time.Second):
+	}
+	hooks, _ := kiosko.StoreAs[webhook.Store](m.Store)
+	ms, err := hooks.FindWebhookMessages(t.Context(), 1)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("messages for the endpoint = %d (%v), want the one account.created", len(ms), err)
 	}
 }

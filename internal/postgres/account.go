@@ -31,12 +31,20 @@ func scanAccount(r pgx.Row) (*kiosko.Account, error) {
 }
 
 // CreateAccount stores a and sets its ID. ECONFLICT if the email is taken.
+// The account.created event commits with the account, whoever creates it
+// (sign-up, the CLI, an invitation).
 func (db *DB) CreateAccount(ctx context.Context, a *kiosko.Account) error {
-	err := db.writer(ctx, func(q Querier) error {
-		return q.QueryRow(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+			a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID); err != nil {
+			return err
+		}
+		return emit(ctx, tx, kiosko.AccountCreatedEvent(a))
 	})
+	if err != nil {
+		a.ID = 0
+	}
 	return fail("create account", constraintErr(err, errEmailTaken()))
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/atrest"
 )
 
 // DB is a kiosko.Store on one PostgreSQL database (or one schema of it,
@@ -33,6 +34,8 @@ type DB struct {
 	version int // schema version after Open
 
 	lastPrune atomic.Int64 // unix nanos of the last failed sign-in prune
+
+	box atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
 }
 
 var _ kiosko.Store = (*DB)(nil)

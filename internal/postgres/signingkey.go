@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/kiosko/kiosko/internal/atrest"
 	"github.com/kiosko/kiosko/internal/entitlement"
 )
 
@@ -20,7 +21,9 @@ func (db *DB) FindSigningKeys(ctx context.Context) ([]*entitlement.Key, error) {
 			return nil, err
 		}
 		k.CreatedAt, k.RetiredAt = fromNanos(created), fromNullNanos(retired)
-		return &k, nil
+		var err error
+		k.Private, err = db.box.Load().Open(k.Private, atrest.SigningKeyLabel(k.KID))
+		return &k, err
 	}, `SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at, kid`)
 	return keys, fail("find signing keys", err)
 }
@@ -42,7 +45,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *entitlement.Key, first bo
 				return nil
 			}
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private_key, created_at) VALUES ($1, $2, $3, $4)`, k.KID, k.Alg, k.Private, nanos(k.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO signing_keys (kid, alg, private_key, created_at) VALUES ($1, $2, $3, $4)`, k.KID, k.Alg, db.box.Load().Seal(k.Private, atrest.SigningKeyLabel(k.KID)), nanos(k.CreatedAt)); err != nil {
 			return err
 		}
 		created = true

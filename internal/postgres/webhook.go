@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/atrest"
 	"github.com/kiosko/kiosko/webhook"
 )
 
@@ -72,19 +73,29 @@ func emit(ctx context.Context, tx pgx.Tx, events ...kiosko.Event) error {
 // CreateWebhookEndpoint stores e and sets its ID.
 func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *webhook.Endpoint) error {
 	err := db.pool.QueryRow(ctx, `INSERT INTO webhook_endpoints (url, secret, events, enabled, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		e.URL, e.Secret, strings.Join(e.Events, ","), e.Enabled, nanos(e.CreatedAt)).Scan(&e.ID)
+		e.URL, db.box.Load().SealString(e.Secret, atrest.WebhookSecretLabel), strings.Join(e.Events, ","), e.Enabled, nanos(e.CreatedAt)).Scan(&e.ID)
 	return fail("create webhook endpoint", err)
 }
 
 // FindWebhookEndpoints lists every endpoint by id.
 func (db *DB) FindWebhookEndpoints(ctx context.Context) ([]*webhook.Endpoint, error) {
 	eps, err := queryList(ctx, db.pool, scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints ORDER BY id`)
+	if err == nil {
+		err = db.openEndpoints(eps)
+	}
 	return eps, fail("find webhook endpoints", err)
 }
 
 // FindWebhookEndpoint returns an endpoint, or ENOTFOUND.
 func (db *DB) FindWebhookEndpoint(ctx context.Context, id int64) (*webhook.Endpoint, error) {
-	return queryOne(ctx, db.pool, errEndpointNotFound(), scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`, id)
+	e, err := queryOne(ctx, db.pool, errEndpointNotFound(), scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`, id)
+	if err == nil {
+		err = db.openEndpoints([]*webhook.Endpoint{e})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }
 
 // DeleteWebhookEndpoint removes an endpoint with its messages and log.
@@ -110,6 +121,9 @@ func (db *DB) ClaimWebhookEndpoints(ctx context.Context, worker string, now, unt
 			ORDER BY e.id LIMIT $4 FOR UPDATE SKIP LOCKED)
 		AND lock_until <= $3
 		RETURNING `+endpointColumns, worker, nanos(until), nanos(now), limit)
+	if err == nil {
+		err = db.openEndpoints(eps)
+	}
 	return eps, fail("claim webhook endpoints", err)
 }
 

@@ -32,14 +32,21 @@ func scanAccount(r scanner) (*kiosko.Account, error) {
 }
 
 // CreateAccount stores a and sets its ID. The email is stored as given: the
-// domain normalises it. ECONFLICT if the email is taken.
+// domain normalises it. ECONFLICT if the email is taken. The account.created
+// event commits with the account, whoever creates it (sign-up, the CLI, an
+// invitation), so a publisher's systems hear of every account exactly when
+// it exists.
 func (db *DB) CreateAccount(ctx context.Context, a *kiosko.Account) error {
-	err := db.writer(ctx, func(q querier) error {
-		return q.QueryRowContext(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO accounts (email, name, password_hash, role, lang, email_verified_at, password_changed_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID)
+			a.Email, a.Name, a.PasswordHash, a.Role, a.Lang, nullNanos(a.EmailVerifiedAt), nanos(a.PasswordChangedAt), nanos(a.CreatedAt)).Scan(&a.ID); err != nil {
+			return err
+		}
+		return emit(ctx, tx, kiosko.AccountCreatedEvent(a))
 	})
 	if err != nil {
+		a.ID = 0
 		return fmt.Errorf("create account: %w", constraintErr(err, errEmailTaken()))
 	}
 	return nil

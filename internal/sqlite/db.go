@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/atrest"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -35,6 +36,8 @@ type DB struct {
 	version int // schema version after Open
 
 	lastPrune atomic.Int64 // unix nanos of the last failed sign-in prune
+
+	box atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
 }
 
 var _ kiosko.Store = (*DB)(nil)

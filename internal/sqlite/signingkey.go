@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kiosko/kiosko/internal/atrest"
 	"github.com/kiosko/kiosko/internal/entitlement"
 )
 
@@ -21,7 +22,9 @@ func (db *DB) FindSigningKeys(ctx context.Context) ([]*entitlement.Key, error) {
 			return nil, err
 		}
 		k.CreatedAt, k.RetiredAt = fromNanos(created), fromNullNanos(retired)
-		return &k, nil
+		var err error
+		k.Private, err = db.box.Load().Open(k.Private, atrest.SigningKeyLabel(k.KID))
+		return &k, err
 	}, `SELECT kid, alg, private_key, created_at, retired_at FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
 		return nil, fmt.Errorf("find signing keys: %w", err)
@@ -36,7 +39,7 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *entitlement.Key, first bo
 		q = `INSERT INTO signing_keys (kid, alg, private_key, created_at) SELECT ?, ?, ?, ?
 			WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL OR retired_at > ?)`
 	}
-	res, err := db.write.ExecContext(ctx, q, k.KID, k.Alg, k.Private, nanos(k.CreatedAt), nanos(k.CreatedAt))
+	res, err := db.write.ExecContext(ctx, q, k.KID, k.Alg, db.box.Load().Seal(k.Private, atrest.SigningKeyLabel(k.KID)), nanos(k.CreatedAt), nanos(k.CreatedAt))
 	if err != nil {
 		return false, fmt.Errorf("create signing key: %w", err)
 	}

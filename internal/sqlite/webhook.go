@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/atrest"
 	"github.com/kiosko/kiosko/webhook"
 )
 
@@ -65,7 +66,7 @@ func emit(ctx context.Context, tx *sql.Tx, events ...kiosko.Event) error {
 // CreateWebhookEndpoint stores e and sets its ID.
 func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *webhook.Endpoint) error {
 	err := db.write.QueryRowContext(ctx, `INSERT INTO webhook_endpoints (url, secret, events, enabled, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		e.URL, e.Secret, strings.Join(e.Events, ","), e.Enabled, nanos(e.CreatedAt)).Scan(&e.ID)
+		e.URL, db.box.Load().SealString(e.Secret, atrest.WebhookSecretLabel), strings.Join(e.Events, ","), e.Enabled, nanos(e.CreatedAt)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("create webhook endpoint: %w", err)
 	}
@@ -75,6 +76,9 @@ func (db *DB) CreateWebhookEndpoint(ctx context.Context, e *webhook.Endpoint) er
 // FindWebhookEndpoints lists every endpoint by id.
 func (db *DB) FindWebhookEndpoints(ctx context.Context) ([]*webhook.Endpoint, error) {
 	eps, err := queryList(ctx, db.read, scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints ORDER BY id`)
+	if err == nil {
+		err = db.openEndpoints(eps)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("find webhook endpoints: %w", err)
 	}
@@ -83,7 +87,14 @@ func (db *DB) FindWebhookEndpoints(ctx context.Context) ([]*webhook.Endpoint, er
 
 // FindWebhookEndpoint returns an endpoint, or ENOTFOUND.
 func (db *DB) FindWebhookEndpoint(ctx context.Context, id int64) (*webhook.Endpoint, error) {
-	return queryOne(ctx, db.read, errEndpointNotFound(), scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = ?`, id)
+	e, err := queryOne(ctx, db.read, errEndpointNotFound(), scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = ?`, id)
+	if err == nil {
+		err = db.openEndpoints([]*webhook.Endpoint{e})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find webhook endpoint: %w", err)
+	}
+	return e, nil
 }
 
 // DeleteWebhookEndpoint removes an endpoint with its messages and log.
@@ -111,6 +122,9 @@ func (db *DB) ClaimWebhookEndpoints(ctx context.Context, worker string, now, unt
 			AND (SELECT m.next_attempt_at FROM webhook_messages m WHERE m.endpoint_id = e.id AND m.status = 'pending' ORDER BY m.id LIMIT 1) <= ?
 			ORDER BY e.id LIMIT ?)
 		RETURNING `+endpointColumns, worker, nanos(until), nanos(now), nanos(now), limit)
+	if err == nil {
+		err = db.openEndpoints(eps)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("claim webhook endpoints: %w", err)
 	}

@@ -106,7 +106,9 @@ var consoleTests = []test{
 		for _, e := range got {
 			kinds = append(kinds, e.Source+":"+e.Type)
 		}
-		want := []string{"event:admin.warning_cleared", "lease:takeover_contested", "lease:claim", "event:account.signed_in"}
+		// The account's own account.created (at t0, written by
+		// CreateAccount) is the oldest entry.
+		want := []string{"event:admin.warning_cleared", "lease:takeover_contested", "lease:claim", "event:account.signed_in", "event:account.created"}
 		if fmt.Sprint(kinds) != fmt.Sprint(want) {
 			t.Fatalf("timeline %v, want %v", kinds, want)
 		}

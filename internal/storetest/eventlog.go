@@ -69,13 +69,16 @@ var eventLogTests = []test{
 		}
 	}},
 	{"WrittenWithTheChange", func(t *testing.T, s kiosko.Store) {
-		ctx := kiosko.WithEvents(t.Context(), kiosko.NewEvent(kiosko.EventAccountCreated, 0, 0, map[string]string{"via": "test"}, t0))
+		// "test.pending" is a type no store write emits of its own, so
+		// what is found of it is exactly what was pending.
+		ctx := kiosko.WithEvents(t.Context(), kiosko.NewEvent("test.pending", 0, 0, map[string]string{"via": "test"}, t0))
 		a := &kiosko.Account{Email: "events@example.com", PasswordHash: "h", Role: kiosko.RoleReader, Lang: kiosko.LangSpanish, CreatedAt: t0, PasswordChangedAt: t0}
 		ok(t, s.CreateAccount(ctx, a))
 		if kiosko.HasPendingEvents(ctx) {
 			t.Error("events still pending after the write committed")
 		}
-		got, err := s.FindEvents(t.Context(), kiosko.EventFilter{Types: []string{kiosko.EventAccountCreated}})
+		pending := kiosko.EventFilter{Types: []string{"test.pending"}}
+		got, err := s.FindEvents(t.Context(), pending)
 		ok(t, err)
 		if len(got) != 1 || string(got[0].Data) != `{"via":"test"}` {
 			t.Fatalf("events after CreateAccount = %+v, want the one pending event", got)
@@ -83,24 +86,58 @@ var eventLogTests = []test{
 		// A second write on the same context writes nothing more.
 		b := &kiosko.Account{Email: "events2@example.com", PasswordHash: "h", Role: kiosko.RoleReader, Lang: kiosko.LangSpanish, CreatedAt: t0, PasswordChangedAt: t0}
 		ok(t, s.CreateAccount(ctx, b))
-		got, err = s.FindEvents(t.Context(), kiosko.EventFilter{})
+		got, err = s.FindEvents(t.Context(), pending)
 		ok(t, err)
 		if len(got) != 1 {
-			t.Errorf("%d events after a second write, want 1: pending events are written once", len(got))
+			t.Errorf("%d pending events after a second write, want 1: pending events are written once", len(got))
 		}
 	}},
 	{"NotWrittenWhenTheChangeFails", func(t *testing.T, s kiosko.Store) {
 		a := newAccount(t, s)
-		ctx := kiosko.WithEvents(t.Context(), kiosko.NewEvent(kiosko.EventAccountCreated, 0, 0, nil, t0))
+		before, err := s.FindEvents(t.Context(), kiosko.EventFilter{})
+		ok(t, err)
+		ctx := kiosko.WithEvents(t.Context(), kiosko.NewEvent("test.pending", 0, 0, nil, t0))
 		dup := &kiosko.Account{Email: a.Email, PasswordHash: "h", Role: kiosko.RoleReader, Lang: kiosko.LangSpanish, CreatedAt: t0, PasswordChangedAt: t0}
 		wantCode(t, s.CreateAccount(ctx, dup), kiosko.ECONFLICT)
 		got, err := s.FindEvents(t.Context(), kiosko.EventFilter{})
 		ok(t, err)
-		if len(got) != 0 {
-			t.Errorf("a failed change wrote events: %+v", got)
+		if len(got) != len(before) {
+			t.Errorf("a failed change wrote events: %d before, %d after", len(before), len(got))
 		}
 		if !kiosko.HasPendingEvents(ctx) {
 			t.Error("the events of a failed change are no longer pending")
+		}
+	}},
+	{"AccountCreated", func(t *testing.T, s kiosko.Store) {
+		// Every new account is an account.created event of its own, in
+		// the same transaction, with the address and language a
+		// publisher's CRM needs.
+		a := &kiosko.Account{Email: "nueva@example.com", PasswordHash: "h", Role: kiosko.RoleReader, Lang: kiosko.LangEnglish, CreatedAt: t0, PasswordChangedAt: t0}
+		ok(t, s.CreateAccount(t.Context(), a))
+		got, err := s.FindEvents(t.Context(), kiosko.EventFilter{Types: []string{kiosko.EventAccountCreated}})
+		ok(t, err)
+		if len(got) != 1 {
+			t.Fatalf("%d account.created events after one CreateAccount, want 1", len(got))
+		}
+		e := got[0]
+		if e.AccountID != a.ID || e.ActorID != a.ID || !e.At.Equal(t0) {
+			t.Errorf("event = %+v, want account and actor %d at %v", e, a.ID, t0)
+		}
+		var data struct {
+			AccountID int64  `json:"account_id"`
+			Email     string `json:"email"`
+			Lang      string `json:"lang"`
+		}
+		ok(t, json.Unmarshal(e.Data, &data))
+		if data.AccountID != a.ID || data.Email != a.Email || data.Lang != kiosko.LangEnglish {
+			t.Errorf("data = %s, want the account's id, email and language", e.Data)
+		}
+		// A taken address creates nothing and says nothing.
+		wantCode(t, s.CreateAccount(t.Context(), &kiosko.Account{Email: a.Email, PasswordHash: "h", Role: kiosko.RoleReader, Lang: kiosko.LangSpanish, CreatedAt: t0, PasswordChangedAt: t0}), kiosko.ECONFLICT)
+		got, err = s.FindEvents(t.Context(), kiosko.EventFilter{Types: []string{kiosko.EventAccountCreated}})
+		ok(t, err)
+		if len(got) != 1 {
+			t.Errorf("%d account.created events after a refused duplicate, want still 1", len(got))
 		}
 	}},
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) kiosko.Store) {
 		{"Image", imageTests},
 		{"EditionData", editionDataTests},
 		{"Webhook", append(webhookTests, webhookDeletionTests...)},
+		{"SecretsAtRest", secretTests},
 		{"Console", consoleTests},
 		{"Insights", insightsTests},
 		{"AccountData", accountDataTests},
