@@ -159,6 +159,9 @@ func (r *Reading) seatCache() (*seatCache, time.Duration) {
 // Forget drops the cached seat of the account (0: every account), after a
 // change feed said it changed.
 func (r *Reading) Forget(c Change) {
+	if !c.AboutAccounts() {
+		return
+	}
 	if c.Account == 0 {
 		r.seats.revokeAll()
 		return

@@ -219,15 +219,7 @@ func (s *Server) anonymousMeter() int {
 }
 
 // registeredMeter is the free plan's meter, else the configured one.
-func (s *Server) registeredMeter() int {
-	if p, err := s.d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
-		return p.Meter
-	}
-	if n := s.d.Meter.Registered; n > 0 {
-		return n
-	}
-	return kiosko.DefaultMeterSettings().Registered
-}
+func (s *Server) registeredMeter() int { return kiosko.RegisteredMeter(s.d.Plans, s.d.Meter) }
 
 // meterCookie is what the anonymous meter cookie holds, signed.
 type meterCookie struct {
