@@ -320,7 +320,6 @@ func (h *Handler) anonymousMeter() int {
 	return kiosko.DefaultMeterSettings().Anonymous
 }
 
-
 // meterCookie is the site's signed anonymous meter (internal/web): the
 // API counts in the same cookie, so a page and a script share one meter.
 type meterCookie struct {

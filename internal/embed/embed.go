@@ -207,7 +207,6 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-
 // meterCookie is the anonymous meter of embedded pages, signed like
 // kiosko's own: the month and the free articles opened in it.
 const meterCookie = "kiosko_embed_meter"
