@@ -54,6 +54,12 @@ func (m *Main) startChanges(workers context.Context) {
 	}
 	listen(m.Auth.Forget)
 	listen(m.Reading.Forget)
+	// Published content and plans are kept in memory too, and forgotten
+	// as the feed says they changed.
+	m.Content = &kiosko.ContentCache{Store: m.Store, Changes: feed}
+	listen(m.Content.Forget)
+	m.Plans.Changes = feed
+	listen(m.Plans.Forget)
 	if ns, ok := m.Store.(*kiosko.NotifyingStore); ok {
 		if c, ok := ns.Changes.(interface{ Close() error }); ok {
 			_ = c.Close()

@@ -69,20 +69,40 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	p.Edition, p.Title = ed, a.Title
 	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
 	p.Data = v
-	v.Image = s.leadImage(r.Context(), a)
+	// The paywall and the reading rule decide for every view, cached page
+	// or not.
 	if err := s.decide(w, r, p, v); err != nil {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
 		return
 	}
+	// What this view is, whoever renders it, is known from here on
+	// (v.Decision, v.ShowBody, v.Conflict).
+	// An anonymous view of an open article is the same for everyone.
+	public := p.Identity == nil && a.Access == kiosko.AccessOpen
+	more, serial, err := s.frontArticles(r.Context(), ed.Code, p.Now, frontPageSize)
+	if err != nil {
+		s.d.Log.Warn("more articles", "article", a.ID, "err", err)
+		more, serial = nil, 0
+	}
+	key := articleKey(p, v, serial)
+	if page, ok := s.pages.get(key); ok {
+		writePage(w, http.StatusOK, p.Lang, page, public)
+		return
+	}
+	v.Image = s.leadImage(r.Context(), a)
 	v.JSONLD = s.jsonLD(p, v)
-	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: 4}); err == nil {
-		for _, m := range more {
-			if m.ID != a.ID && len(v.More) < 3 {
-				v.More = append(v.More, m)
-			}
+	for _, m := range more {
+		if m.ID != a.ID && len(v.More) < 3 {
+			v.More = append(v.More, m)
 		}
 	}
-	s.Render(w, r, http.StatusOK, "article", p)
+	page, err := s.render("article", p)
+	if err != nil {
+		s.ServerError(w, r, err)
+		return
+	}
+	s.pages.put(key, page)
+	writePage(w, http.StatusOK, p.Lang, page, public)
 }
 
 // decide applies the paywall and, for a subscriber article read with a
@@ -170,7 +190,7 @@ func (s *Server) takeover(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) findArticle(w http.ResponseWriter, r *http.Request, ed *kiosko.Edition) (*kiosko.Article, bool) {
-	a, err := s.d.Store.FindArticleByID(r.Context(), r.PathValue("article"))
+	a, err := s.findArticleByID(r.Context(), r.PathValue("article"))
 	if err == nil && a.Edition == ed.Code && a.Gone() {
 		s.Gone(w, r, ed)
 		return nil, false
