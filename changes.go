@@ -113,6 +113,16 @@ func (s *NotifyingStore) log() *slog.Logger {
 	return s.Log
 }
 
+// CatchUp has a feed that reads a file (the command line's change file)
+// deliver what it holds now, so what a command wrote is seen at once: a
+// cache calls it before it trusts what it keeps. Other feeds push as
+// changes happen and need nothing.
+func CatchUp(f ChangeFeed) {
+	if p, ok := f.(interface{ Poll() }); ok {
+		p.Poll()
+	}
+}
+
 // contentChanged publishes a change of published content.
 func (s *NotifyingStore) contentChanged(ctx context.Context, c Change) {
 	if s.Changes == nil {

@@ -167,6 +167,7 @@ const planReadTimeout = 3 * time.Second
 // old. What it returns is shared: callers copy what they hand out.
 func (c *PlanCatalog) read() (Plans, error) {
 	if c.Changes != nil {
+		CatchUp(c.Changes)
 		ttl := PlanCacheShortTTL
 		if c.Changes.Live() {
 			ttl = DefaultCacheMaxAge

@@ -76,8 +76,12 @@ func (c *ContentCache) init() {
 	})
 }
 
-// ttl is how long an entry read now may be kept.
+// ttl is how long an entry read now may be kept. It first hears what the
+// command line wrote.
 func (c *ContentCache) ttl() time.Duration {
+	if c.Changes != nil {
+		CatchUp(c.Changes)
+	}
 	if c.Changes != nil && c.Changes.Live() {
 		return DefaultCacheMaxAge
 	}
@@ -132,9 +136,9 @@ func (c *ContentCache) Article(ctx context.Context, id string) (*Article, error)
 // list is read again (part of the key of a page that shows them).
 func (c *ContentCache) Editions(ctx context.Context) ([]*Edition, uint64, error) {
 	c.init()
-	now := time.Now()
+	ttl, now := c.ttl(), time.Now() // ttl first: it may deliver changes, which lock c.mu
 	c.mu.Lock()
-	if e := c.editions; e != nil && now.Sub(e.at) < c.ttl() {
+	if e := c.editions; e != nil && now.Sub(e.at) < ttl {
 		c.mu.Unlock()
 		return e.v, e.serial, nil
 	}
@@ -171,9 +175,9 @@ func (c *ContentCache) Edition(ctx context.Context, code string) (*Edition, erro
 // newest first, and a number that changes whenever the list is read again.
 func (c *ContentCache) Front(ctx context.Context, edition string, now time.Time, limit int) ([]*Article, uint64, error) {
 	c.init()
-	wall := time.Now()
+	ttl, wall := c.ttl(), time.Now() // ttl first: it may deliver changes, which lock c.mu
 	c.mu.Lock()
-	if e := c.fronts[edition]; e != nil && wall.Sub(e.at) < c.ttl() && e.limit >= limit && (e.until.IsZero() || now.Before(e.until)) {
+	if e := c.fronts[edition]; e != nil && wall.Sub(e.at) < ttl && e.limit >= limit && (e.until.IsZero() || now.Before(e.until)) {
 		c.mu.Unlock()
 		return e.v[:min(limit, len(e.v))], e.serial, nil
 	}

@@ -134,7 +134,7 @@ func (b *benchRun) pages(ctx context.Context) error {
 				return err
 			}
 			bares = append(bares, r)
-			profiled := profile != nil && round == 0
+			profiled := profile != nil && round == 0 && (o.profiled == "memory" || strings.Contains(pc.name, o.profiled))
 			if profiled {
 				if err := pprof.StartCPUProfile(profile); err != nil {
 					bare.Close()
