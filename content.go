@@ -42,8 +42,11 @@ type ContentCache struct {
 	mu       sync.Mutex
 	editions *contentEntry[[]*Edition]
 	fronts   map[string]*frontEntry
-	serial   uint64 // numbers every front page and editions list read
 }
+
+// contentSerial numbers every front page and editions list read, in the
+// whole process, so no two reads share a number.
+var contentSerial atomic.Uint64
 
 // Defaults of ContentCache.
 const (
@@ -150,11 +153,11 @@ func (c *ContentCache) Editions(ctx context.Context) ([]*Edition, uint64, error)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.serial++
+	serial := contentSerial.Add(1)
 	if c.gen.Load() == gen {
-		c.editions = &contentEntry[[]*Edition]{v: eds, at: now, serial: c.serial}
+		c.editions = &contentEntry[[]*Edition]{v: eds, at: now, serial: serial}
 	}
-	return eds, c.serial, nil
+	return eds, serial, nil
 }
 
 // Edition returns the edition with code, or ENOTFOUND.
@@ -200,11 +203,11 @@ func (c *ContentCache) Front(ctx context.Context, edition string, now time.Time,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.serial++
+	serial := contentSerial.Add(1)
 	if c.gen.Load() == gen {
-		c.fronts[edition] = &frontEntry{contentEntry: contentEntry[[]*Article]{v: arts, at: wall, serial: c.serial}, until: until, limit: limit}
+		c.fronts[edition] = &frontEntry{contentEntry: contentEntry[[]*Article]{v: arts, at: wall, serial: serial}, until: until, limit: limit}
 	}
-	return arts, c.serial, nil
+	return arts, serial, nil
 }
 
 // ArticleImage returns an image, or ENOTFOUND. Images never change once

@@ -64,7 +64,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := s.NewPage(r, ed.Lang)
+	p := s.newPage(r, ed.Lang, false) // decide sets Warned
 	s.rememberLang(w, r, ed.Lang)
 	p.Edition, p.Title = ed, a.Title
 	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
@@ -86,7 +86,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	key := articleKey(p, v, serial)
 	if page, ok := s.pages.get(key); ok {
-		writePage(w, http.StatusOK, p.Lang, page, public)
+		writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
 		return
 	}
 	v.Image = s.leadImage(r.Context(), a)
@@ -96,13 +96,13 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 			v.More = append(v.More, m)
 		}
 	}
-	page, err := s.render("article", p)
+	page, err := s.renderKept("article", p, key)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
 	}
 	s.pages.put(key, page)
-	writePage(w, http.StatusOK, p.Lang, page, public)
+	writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
 }
 
 // decide applies the paywall and, for a subscriber article read with a
@@ -124,45 +124,58 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, p *Page, v *Arti
 		v.ShowBody = v.Decision.Allowed
 		return nil
 	}
+	if a.NeedsSeat() && s.d.Reading != nil {
+		// The claim finds the reader's seat: no seat, no lease, and the
+		// reader meets the wall as any reader without one.
+		st, err := s.d.Reading.Claim(ctx, s.reader(ctx, r, id), a, true)
+		if err != nil {
+			return err
+		}
+		p.Warned = st.SharingWarning
+		switch st.Status {
+		case kiosko.ReadingOK:
+			v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
+			v.HasSeat, v.Reading, v.ShowBody = true, true, true
+			return nil
+		case kiosko.ReadingConflict:
+			v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
+			v.HasSeat, v.Conflict, v.Other = true, true, st.Other
+			return nil
+		}
+		return s.decideWithoutSeat(ctx, id, v, month)
+	}
+	if s.d.Reading != nil {
+		p.Warned = s.d.Reading.Warned(ctx, id.Account.ID)
+	}
 	_, _, err := s.d.Store.FindSeatForAccount(ctx, id.Account.ID, now)
 	if err != nil && !kiosko.IsNotFound(err) {
 		return fmt.Errorf("find seat: %w", err)
 	}
 	if hasSeat := err == nil; !hasSeat {
-		limit := s.registeredMeter()
-		read, err := s.d.Store.FindMeteredReads(ctx, id.Account.ID, month)
-		if err != nil {
-			return fmt.Errorf("metered reads: %w", err)
-		}
-		v.Decision = kiosko.DecideAccess(a, false, true, limit, read)
-		if v.Decision.Count {
-			if err := s.d.Store.AddMeteredRead(ctx, id.Account.ID, month, a.ID); err != nil {
-				return fmt.Errorf("record metered read: %w", err)
-			}
-		}
-		v.ShowBody = v.Decision.Allowed
-		return nil
+		return s.decideWithoutSeat(ctx, id, v, month)
 	}
+	// A seat reads free and open articles without a lease.
 	v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
-	if !a.NeedsSeat() || s.d.Reading == nil {
-		v.ShowBody = true
-		return nil
-	}
-	st, err := s.d.Reading.Claim(ctx, s.reader(ctx, r, id), a, true)
+	v.ShowBody = true
+	return nil
+}
+
+// decideWithoutSeat is the registered meter of a signed-in reader who
+// holds no seat.
+func (s *Server) decideWithoutSeat(ctx context.Context, id *kiosko.Identity, v *ArticleView, month string) error {
+	a := v.Article
+	limit := s.registeredMeter()
+	read, err := s.d.Store.FindMeteredReads(ctx, id.Account.ID, month)
 	if err != nil {
-		return err
+		return fmt.Errorf("metered reads: %w", err)
 	}
-	if st.SharingWarning {
-		p.Warned = true
+	v.Decision = kiosko.DecideAccess(a, false, true, limit, read)
+	if v.Decision.Count {
+		if err := s.d.Store.AddMeteredRead(ctx, id.Account.ID, month, a.ID); err != nil {
+			return fmt.Errorf("record metered read: %w", err)
+		}
 	}
-	switch st.Status {
-	case kiosko.ReadingOK:
-		v.HasSeat, v.Reading, v.ShowBody = true, true, true
-	case kiosko.ReadingConflict:
-		v.HasSeat, v.Conflict, v.Other = true, true, st.Other
-	default: // the seat went away in between
-		v.Decision = kiosko.AccessDecision{Wall: kiosko.WallSubscribe}
-	}
+	v.ShowBody = v.Decision.Allowed
 	return nil
 }
 
@@ -207,14 +220,13 @@ func (s *Server) findArticle(w http.ResponseWriter, r *http.Request, ed *kiosko.
 
 // reader describes the signed-in device for the reading rule.
 func (s *Server) reader(ctx context.Context, r *http.Request, id *kiosko.Identity) kiosko.Reader {
-	name := ""
-	if dev, err := s.d.Store.FindDevice(ctx, id.Account.ID, id.Session.DeviceID); err == nil {
-		name = dev.Name
+	// Auth keeps device names as long as sessions (a sign-in that renames
+	// the device is seen at once).
+	rd, err := s.d.Auth.Reader(ctx, id)
+	if err != nil || rd.DeviceName == "" {
+		rd = kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID, DeviceName: useragent.Name(r.UserAgent())}
 	}
-	if name == "" {
-		name = useragent.Name(r.UserAgent())
-	}
-	return kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID, DeviceName: name}
+	return rd
 }
 
 func (s *Server) heartbeatEvery() int {

@@ -87,13 +87,13 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 	key := frontKey(p, serial)
 	page, ok := s.pages.get(key)
 	if !ok {
-		if page, err = s.render("front", p); err != nil {
+		if page, err = s.renderKept("front", p, key); err != nil {
 			s.ServerError(w, r, err)
 			return
 		}
 		s.pages.put(key, page)
 	}
-	writePage(w, http.StatusOK, p.Lang, page, public)
+	writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
 }
 
 // edition finds the edition of the path, answering 404 when unknown.

@@ -186,6 +186,12 @@ type Page struct {
 
 // NewPage starts the data of a page in lang for the request's reader.
 func (s *Server) NewPage(r *http.Request, lang string) *Page {
+	return s.newPage(r, lang, true)
+}
+
+// newPage is NewPage; warned false leaves Warned for the caller to set (an
+// article page learns it from the claim).
+func (s *Server) newPage(r *http.Request, lang string, warned bool) *Page {
 	p := &Page{Lang: lang, Identity: httpx.IdentityFrom(r.Context()), Path: r.URL.RequestURI(), Now: s.d.Clock.Now(), s: s}
 	if eds, serial, err := s.findEditions(r.Context()); err == nil {
 		p.Editions, p.editionsSerial = eds, serial
@@ -195,7 +201,7 @@ func (s *Server) NewPage(r *http.Request, lang string) *Page {
 	if !kiosko.IsLanguage(lang) {
 		p.Lang = s.pageLang(r, p.Editions) // reader.go: the edition the reader came from
 	}
-	if p.Identity != nil && s.d.Reading != nil {
+	if warned && p.Identity != nil && s.d.Reading != nil {
 		p.Warned = s.d.Reading.Warned(r.Context(), p.Identity.Account.ID)
 	}
 	return p
