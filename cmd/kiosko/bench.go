@@ -59,6 +59,8 @@ Measures, in one run on this machine, on 127.0.0.1 only:
   memory     bytes per held lease at --leases leases, in memory and in Redis
   push       --streams open event streams; takeover-to-"displaced" latency
              over --takeovers takeovers; memory per open stream
+  pages      (--only pages) front page, open, free and subscriber article pages
+             against a handler writing the same bytes (bench_pages.go)
 `
 
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -108,7 +110,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"uncached":    func() { o.uncached = false },
 			"sessions":    func() { o.sessions = 40 },
 			"rate":        func() { o.rate = 400 },
-			"only":        func() { o.parts += ",production" },
+			"only":        func() { o.parts += ",production,pages" },
 		}
 		for name, f := range tiny {
 			if !set[name] {
