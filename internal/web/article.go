@@ -75,8 +75,9 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
 		return
 	}
-	// What this view is, whoever renders it, is known from here on
-	// (v.Decision, v.ShowBody, v.Conflict).
+	// From here on what this view is (v.Decision, v.ShowBody, v.Conflict)
+	// is known, whether its page comes from the cache or is rendered: a
+	// hook that counts views or walls shown belongs here.
 	// An anonymous view of an open article is the same for everyone.
 	public := p.Identity == nil && a.Access == kiosko.AccessOpen
 	more, serial, err := s.frontArticles(r.Context(), ed.Code, p.Now, frontPageSize)
