@@ -391,6 +391,9 @@ func (s *Auth) sessionCacheTTL() time.Duration {
 // Forget drops what this Auth keeps in memory about the account (0: every
 // account), after a change feed said it changed.
 func (s *Auth) Forget(c Change) {
+	if !c.AboutAccounts() {
+		return
+	}
 	if c.Account == 0 {
 		s.caches.sessions.revokeAll()
 		return

@@ -3,14 +3,64 @@ package kiosko
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // Change says that what kiosko keeps in memory about an account (its
-// sessions, its account row, its devices' names, its seat) may be stale.
-// Account 0 means every account.
+// sessions, its account row, its devices' names, its seat) may be stale,
+// or, when one of the content fields is set, what it keeps about published
+// content (pages, editions, plans). The zero Change means everything.
 type Change struct {
-	Account int64
+	Account int64 // 0 with no content field: every account (and all content)
+	// Article is the id of an article that was created or saved: its page
+	// and its edition's front page may be stale.
+	Article string
+	// Editions: an edition was added or changed.
+	Editions bool
+	// Plans: the plans table changed.
+	Plans bool
+}
+
+// AboutAccounts reports whether c may make what is kept about accounts
+// stale: an account change, or everything.
+func (c Change) AboutAccounts() bool { return c.Article == "" && !c.Editions && !c.Plans }
+
+// Everything reports whether c makes every cached thing stale.
+func (c Change) Everything() bool { return c == Change{} }
+
+// String is how a change travels between processes (a Redis message, a
+// line of the change file): the account's id, or "article:ID",
+// "editions", "plans". ParseChange reads it back.
+func (c Change) String() string {
+	switch {
+	case c.Article != "":
+		return "article:" + c.Article
+	case c.Editions:
+		return "editions"
+	case c.Plans:
+		return "plans"
+	}
+	return strconv.FormatInt(c.Account, 10)
+}
+
+// ParseChange reads a change written by String. What it cannot read is
+// the zero Change: forgetting everything is safer than missing a change.
+func ParseChange(s string) Change {
+	switch s = strings.TrimSpace(s); {
+	case s == "editions":
+		return Change{Editions: true}
+	case s == "plans":
+		return Change{Plans: true}
+	case strings.HasPrefix(s, "article:") && len(s) > len("article:"):
+		return Change{Article: s[len("article:"):]}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 0 {
+		return Change{}
+	}
+	return Change{Account: id}
 }
 
 // ChangeFeed carries changes between the kiosko processes that share a
@@ -61,6 +111,56 @@ func (s *NotifyingStore) log() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Log
+}
+
+// CatchUp has a feed that reads a file (the command line's change file)
+// deliver what it holds now, so what a command wrote is seen at once: a
+// cache calls it before it trusts what it keeps. Other feeds push as
+// changes happen and need nothing.
+func CatchUp(f ChangeFeed) {
+	if p, ok := f.(interface{ Poll() }); ok {
+		p.Poll()
+	}
+}
+
+// contentChanged publishes a change of published content.
+func (s *NotifyingStore) contentChanged(ctx context.Context, c Change) {
+	if s.Changes == nil {
+		return
+	}
+	if err := s.Changes.PublishChange(context.WithoutCancel(ctx), c); err != nil {
+		s.log().Error("publish content change; other nodes keep their cached pages for a while", "change", c.String(), "err", err)
+	}
+}
+
+func (s *NotifyingStore) CreateEdition(ctx context.Context, e *Edition) error {
+	err := s.Store.CreateEdition(ctx, e)
+	s.contentChanged(ctx, Change{Editions: true})
+	return err
+}
+
+func (s *NotifyingStore) CreateArticle(ctx context.Context, a *Article) error {
+	err := s.Store.CreateArticle(ctx, a)
+	s.contentChanged(ctx, Change{Article: a.ID})
+	return err
+}
+
+func (s *NotifyingStore) SaveArticle(ctx context.Context, a *Article, by string) error {
+	err := s.Store.SaveArticle(ctx, a, by)
+	s.contentChanged(ctx, Change{Article: a.ID})
+	return err
+}
+
+func (s *NotifyingStore) SavePlan(ctx context.Context, p *Plan, at time.Time) error {
+	err := s.Store.SavePlan(ctx, p, at)
+	s.contentChanged(ctx, Change{Plans: true})
+	return err
+}
+
+func (s *NotifyingStore) ImportPlans(ctx context.Context, ps Plans, at time.Time) (bool, error) {
+	done, err := s.Store.ImportPlans(ctx, ps, at)
+	s.contentChanged(ctx, Change{Plans: true})
+	return done, err
 }
 
 // seatHolders lists the accounts on a subscription's seats.

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -86,20 +88,49 @@ type PlanSource interface {
 	Sorted() []*Plan
 }
 
-// PlanCatalog is the plans table, read on every use: a plan edited in the
-// console on one node is what every node shows and sells from the next
-// request on. There is no copy per node to go stale (the table holds a
-// handful of rows, so a read costs well under a millisecond).
+// RegisteredMeter is how many free articles a month a signed-in reader
+// without a seat may open: the free plan's meter when the catalogue has
+// one, else the configured setting, else the default.
+func RegisteredMeter(plans PlanSource, settings MeterSettings) int {
+	if plans != nil {
+		if p, err := plans.Find(PlanFree); err == nil && p.Meter > 0 {
+			return p.Meter
+		}
+	}
+	if settings.Registered > 0 {
+		return settings.Registered
+	}
+	return DefaultMeterSettings().Registered
+}
+
+// PlanCatalog is the plans table. With a change feed (Changes) it is kept
+// in memory and read again when the feed says the plans changed: a plan
+// saved in the console on one node reaches every node with the change
+// (within a second), and while the feed is not live the copy is read
+// again every PlanCacheShortTTL. Without a feed every use reads the table.
 type PlanCatalog struct {
 	Store PlanStore
 	// Adjust, when set, changes each read's copy (the registered meter is
 	// a setting of its own).
-	Adjust func(Plans)
-	Log    *slog.Logger
+	Adjust  func(Plans)
+	Log     *slog.Logger
+	Changes ChangeFeed // nil: read on every use
+
+	mu     sync.Mutex
+	cached Plans
+	at     time.Time
+	gen    uint64 // bumped by every change; a read that raced one is not kept
 }
 
-// Current reads the catalogue.
+// PlanCacheShortTTL is how long the plans are kept while the change feed
+// is not live; with a live feed, DefaultCacheMaxAge.
+const PlanCacheShortTTL = time.Second
+
+// Current reads the catalogue from the database (and keeps it).
 func (c *PlanCatalog) Current(ctx context.Context) (Plans, error) {
+	c.mu.Lock()
+	gen := c.gen
+	c.mu.Unlock()
 	ps, err := c.Store.FindPlans(ctx)
 	if err != nil {
 		return nil, err
@@ -107,16 +138,69 @@ func (c *PlanCatalog) Current(ctx context.Context) (Plans, error) {
 	if c.Adjust != nil {
 		c.Adjust(ps)
 	}
+	if c.Changes != nil {
+		c.mu.Lock()
+		if c.gen == gen {
+			c.cached, c.at = clonePlans(ps), time.Now()
+		}
+		c.mu.Unlock()
+	}
 	return ps, nil
+}
+
+// Forget drops the kept plans when the change is about them. Register it
+// on the change feed.
+func (c *PlanCatalog) Forget(ch Change) {
+	if !ch.Plans && !ch.Everything() {
+		return
+	}
+	c.mu.Lock()
+	c.gen++
+	c.cached = nil
+	c.mu.Unlock()
 }
 
 // PlanSource's methods take no context; a read gets this long.
 const planReadTimeout = 3 * time.Second
 
+// read returns the kept plans, reading them when they are not kept or too
+// old. What it returns is shared: callers copy what they hand out.
 func (c *PlanCatalog) read() (Plans, error) {
+	if c.Changes != nil {
+		CatchUp(c.Changes)
+		ttl := PlanCacheShortTTL
+		if c.Changes.Live() {
+			ttl = DefaultCacheMaxAge
+		}
+		c.mu.Lock()
+		ps, at := c.cached, c.at
+		c.mu.Unlock()
+		if age := time.Since(at); ps != nil && age < ttl && age >= 0 {
+			return ps, nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), planReadTimeout)
 	defer cancel()
-	return c.Current(ctx)
+	ps, err := c.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+// clonePlans copies ps deeply enough that a caller may change what it gets.
+func clonePlans(ps Plans) Plans {
+	out := make(Plans, len(ps))
+	for code, p := range ps {
+		out[code] = clonePlan(p)
+	}
+	return out
+}
+
+func clonePlan(p *Plan) *Plan {
+	cp := *p
+	cp.Names = maps.Clone(p.Names)
+	return &cp
 }
 
 // Find returns the plan with code, or ENOTFOUND; a database failure is
@@ -126,7 +210,11 @@ func (c *PlanCatalog) Find(code string) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plans: %w", err)
 	}
-	return ps.Find(code)
+	p, err := ps.Find(code)
+	if err != nil {
+		return nil, err
+	}
+	return clonePlan(p), nil
 }
 
 // Sorted returns the plans from the cheapest; none when the database
@@ -139,7 +227,11 @@ func (c *PlanCatalog) Sorted() []*Plan {
 		}
 		return nil
 	}
-	return ps.Sorted()
+	out := ps.Sorted()
+	for i, p := range out {
+		out[i] = clonePlan(p)
+	}
+	return out
 }
 
 // ValidatePlan checks a plan as the console saves it.

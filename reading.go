@@ -159,11 +159,26 @@ func (r *Reading) seatCache() (*seatCache, time.Duration) {
 // Forget drops the cached seat of the account (0: every account), after a
 // change feed said it changed.
 func (r *Reading) Forget(c Change) {
+	if !c.AboutAccounts() {
+		return
+	}
 	if c.Account == 0 {
 		r.seats.revokeAll()
 		return
 	}
 	r.seats.revoke(c.Account)
+}
+
+// feedHearsAll reports whether a live change feed tells this node of every
+// change to seats (having read what the command line wrote): a claim may
+// then take the seat from the cache, as a heartbeat does, since the change
+// that would make it stale has already made it so.
+func (r *Reading) feedHearsAll() bool {
+	if r.Changes == nil {
+		return false
+	}
+	CatchUp(r.Changes)
+	return r.Changes.Live()
 }
 
 // seatsChanged makes the cached seats stale after this node set or lifted
@@ -185,7 +200,7 @@ func (r *Reading) Claim(ctx context.Context, rd Reader, a *Article, active bool)
 	if !a.NeedsSeat() {
 		return ReadingStatus{Status: ReadingOK}, nil
 	}
-	seat, fresh, err := r.seat(ctx, rd.Account.ID, false)
+	seat, fresh, err := r.seat(ctx, rd.Account.ID, r.feedHearsAll())
 	if IsNotFound(err) {
 		return paywalled, nil
 	} else if err != nil {

@@ -59,6 +59,8 @@ Measures, in one run on this machine, on 127.0.0.1 only:
   memory     bytes per held lease at --leases leases, in memory and in Redis
   push       --streams open event streams; takeover-to-"displaced" latency
              over --takeovers takeovers; memory per open stream
+  pages      (--only pages) front page, open, free and subscriber article pages
+             against a handler writing the same bytes (bench_pages.go)
 `
 
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -75,7 +77,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.streams, "streams", 10000, "open event streams for the push measurement")
 	fs.IntVar(&o.takeovers, "takeovers", 2000, "takeovers timed for the push measurement")
 	fs.IntVar(&o.leases, "leases", 1_000_000, "held leases for the memory measurement")
-	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production)")
+	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production, pages)")
 	fs.IntVar(&o.sessions, "sessions", 100_000, "production part: signed-in readers, each on a seat of its own")
 	fs.Float64Var(&o.rate, "rate", 5000, "production part: heartbeats per second offered (each session at most every 5 s)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first kiosko heartbeat run (caches on) to this file")
@@ -108,7 +110,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			"uncached":    func() { o.uncached = false },
 			"sessions":    func() { o.sessions = 40 },
 			"rate":        func() { o.rate = 400 },
-			"only":        func() { o.parts += ",production" },
+			"only":        func() { o.parts += ",production,pages" },
 		}
 		for name, f := range tiny {
 			if !set[name] {
@@ -126,11 +128,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	parts := map[string]bool{}
 	for _, p := range strings.Split(o.parts, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "heartbeat", "memory", "push", "production":
+		case "heartbeat", "memory", "push", "production", "pages":
 			parts[p] = true
 		case "":
 		default:
-			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production)", p)
+			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production, pages)", p)
 		}
 	}
 	raiseFileLimit(o.streams + 4*o.connections + 1024)
@@ -150,6 +152,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if parts["production"] {
 		if err := b.production(ctx); err != nil { // bench_production.go
+			return err
+		}
+	}
+	if parts["pages"] {
+		if err := b.pages(ctx); err != nil { // bench_pages.go
 			return err
 		}
 	}

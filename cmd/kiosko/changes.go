@@ -58,6 +58,16 @@ func (m *Main) startChanges(workers context.Context) {
 	}
 	listen(m.Auth.Forget)
 	listen(m.Reading.Forget)
+	// Published content and plans are kept in memory too, forgotten as the
+	// feed says they changed, where the feed hears every writer: Redis, or
+	// SQLite (this server and the command line on its data directory).
+	// Servers sharing PostgreSQL without Redis read them on every use.
+	if m.redis != nil || m.Config.DatabaseURL == "" {
+		m.Content = &kiosko.ContentCache{Store: m.Store, Changes: feed}
+		listen(m.Content.Forget)
+		m.Plans.Changes = feed
+		listen(m.Plans.Forget)
+	}
 	if ns, ok := m.Store.(*kiosko.NotifyingStore); ok {
 		if c, ok := ns.Changes.(interface{ Close() error }); ok {
 			_ = c.Close()

@@ -87,6 +87,7 @@ type Main struct {
 	Metrics *metrics.Metrics // observe.go
 	Console *console.Console // console.go
 	Plans   *kiosko.PlanCatalog
+	Content *kiosko.ContentCache // changes.go
 
 	redis   goredis.UniversalClient
 	ln      net.Listener
@@ -160,7 +161,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Auth = &kiosko.Auth{Store: store, Hasher: m.Hasher, Clock: m.Clock, Settings: kiosko.DefaultAuthSettings(), Hub: m.Hub,
 		DeviceName: useragent.Name, Reading: m.Reading, Log: m.Log, Judge: password.Judge{}, DeviceKey: deviceKey(secret)}
 	m.startChanges(workers) // changes.go
-	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Catalog: i18n.Default(), Clock: m.Clock,
+	m.Deps = &httpx.Deps{Store: store, Auth: m.Auth, Reading: m.Reading, Hub: m.Hub, Plans: plans, Content: m.Content, Catalog: i18n.Default(), Clock: m.Clock,
 		Meter: cfg.Meter, ReadingSettings: cfg.Reading, Mailer: mailer, PublicURL: cfg.PublicURL, Secret: secret,
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}

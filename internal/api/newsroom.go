@@ -292,7 +292,7 @@ func (h *Handler) mayRead(w http.ResponseWriter, r *http.Request, a *kiosko.Arti
 		if err != nil {
 			return false, err
 		}
-		d := kiosko.DecideAccess(a, false, true, h.registeredMeter(), read)
+		d := kiosko.DecideAccess(a, false, true, kiosko.RegisteredMeter(h.d.Plans, h.d.Meter), read)
 		if d.Count {
 			if err := h.d.Store.AddMeteredRead(ctx, id.Account.ID, month, a.ID); err != nil {
 				return false, err
@@ -318,16 +318,6 @@ func (h *Handler) anonymousMeter() int {
 		return n
 	}
 	return kiosko.DefaultMeterSettings().Anonymous
-}
-
-func (h *Handler) registeredMeter() int {
-	if p, err := h.d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
-		return p.Meter
-	}
-	if n := h.d.Meter.Registered; n > 0 {
-		return n
-	}
-	return kiosko.DefaultMeterSettings().Registered
 }
 
 // meterCookie is the site's signed anonymous meter (internal/web): the

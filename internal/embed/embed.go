@@ -178,7 +178,7 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request) {
 			}
 			break
 		}
-		limit := registeredMeter(h.d)
+		limit := kiosko.RegisteredMeter(h.d.Plans, h.d.Meter)
 		read, err := h.d.Store.FindMeteredReads(ctx, id.Account.ID, month)
 		if err != nil {
 			h.d.WriteError(w, r, err)
@@ -205,16 +205,6 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request) {
 	out.Metered, out.Remaining, out.Limit = dec.Metered, dec.Remaining, dec.Limit
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, out)
-}
-
-func registeredMeter(d *httpx.Deps) int {
-	if p, err := d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
-		return p.Meter
-	}
-	if d.Meter.Registered > 0 {
-		return d.Meter.Registered
-	}
-	return kiosko.DefaultMeterSettings().Registered
 }
 
 // meterCookie is the anonymous meter of embedded pages, signed like

@@ -50,6 +50,10 @@ type Deps struct {
 	// WebhookAllowPrivate (KIOSKO_WEBHOOK_ALLOW_PRIVATE) lets webhook
 	// endpoints be on loopback or private addresses.
 	WebhookAllowPrivate bool
+
+	// Content keeps editions and articles in memory, forgotten through
+	// the change feed; nil: every page reads the store.
+	Content *kiosko.ContentCache
 }
 
 // Cookie names. Over TLS the session cookie carries the __Host- prefix.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"sync"
 	"time"
 
@@ -121,11 +120,8 @@ func (f *ChangeFeed) Poll() {
 		// Only whole lines: a writer may be halfway through one.
 		if end := bytes.LastIndexByte(buf, '\n'); end >= 0 {
 			for _, line := range bytes.Split(buf[:end], []byte("\n")) {
-				id, err := strconv.ParseInt(string(bytes.TrimSpace(line)), 10, 64)
-				if err != nil || id < 0 {
-					id = 0 // unreadable: forget everything rather than miss it
-				}
-				out = append(out, kiosko.Change{Account: id})
+				// Unreadable: forget everything rather than miss it.
+				out = append(out, kiosko.ParseChange(string(line)))
 			}
 			off += int64(end + 1)
 		}
@@ -152,7 +148,7 @@ func (f ChangeFile) PublishChange(_ context.Context, c kiosko.Change) error {
 	if err != nil {
 		return fmt.Errorf("change file: %w", err)
 	}
-	_, err = io.WriteString(file, strconv.FormatInt(c.Account, 10)+"\n")
+	_, err = io.WriteString(file, c.String()+"\n")
 	if cerr := file.Close(); err == nil {
 		err = cerr
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,7 +83,7 @@ func (f *ChangeFeed) deliver(c kiosko.Change) {
 // every other node through Redis.
 func (f *ChangeFeed) PublishChange(ctx context.Context, c kiosko.Change) error {
 	f.deliver(c)
-	if err := f.client.Publish(ctx, f.channel, strconv.FormatInt(c.Account, 10)).Err(); err != nil {
+	if err := f.client.Publish(ctx, f.channel, c.String()).Err(); err != nil {
 		return fmt.Errorf("redis: publish change: %w", err)
 	}
 	return nil
@@ -127,11 +126,7 @@ func (f *ChangeFeed) run(ctx context.Context) {
 				f.subscribed.Store(true)
 			}
 		case *goredis.Message:
-			id, err := strconv.ParseInt(m.Payload, 10, 64)
-			if err != nil || id < 0 {
-				id = 0
-			}
-			f.deliver(kiosko.Change{Account: id})
+			f.deliver(kiosko.ParseChange(m.Payload))
 		}
 	}
 }

@@ -64,25 +64,46 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := s.NewPage(r, ed.Lang)
+	p := s.newPage(r, ed.Lang, false) // decide sets Warned
 	s.rememberLang(w, r, ed.Lang)
 	p.Edition, p.Title = ed, a.Title
 	v := &ArticleView{Article: a, Path: "/" + ed.Code + "/" + a.ID, HeartbeatEvery: s.heartbeatEvery(), PresenceWindow: s.presenceWindow(), RegisteredMeter: s.registeredMeter()}
 	p.Data = v
-	v.Image = s.leadImage(r.Context(), a)
+	// The paywall and the reading rule decide for every view, cached page
+	// or not.
 	if err := s.decide(w, r, p, v); err != nil {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
 		return
 	}
+	// From here on what this view is (v.Decision, v.ShowBody, v.Conflict)
+	// is known, whether its page comes from the cache or is rendered: a
+	// hook that counts views or walls shown belongs here.
+	// An anonymous view of an open article is the same for everyone.
+	public := p.Identity == nil && a.Access == kiosko.AccessOpen
+	more, serial, err := s.frontArticles(r.Context(), ed.Code, p.Now, frontPageSize)
+	if err != nil {
+		s.d.Log.Warn("more articles", "article", a.ID, "err", err)
+		more, serial = nil, 0
+	}
+	key := articleKey(p, v, serial)
+	if page, ok := s.pages.get(key); ok {
+		writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
+		return
+	}
+	v.Image = s.leadImage(r.Context(), a)
 	v.JSONLD = s.jsonLD(p, v)
-	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: 4}); err == nil {
-		for _, m := range more {
-			if m.ID != a.ID && len(v.More) < 3 {
-				v.More = append(v.More, m)
-			}
+	for _, m := range more {
+		if m.ID != a.ID && len(v.More) < 3 {
+			v.More = append(v.More, m)
 		}
 	}
-	s.Render(w, r, http.StatusOK, "article", p)
+	page, err := s.renderKept("article", p, key)
+	if err != nil {
+		s.ServerError(w, r, err)
+		return
+	}
+	s.pages.put(key, page)
+	writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
 }
 
 // decide applies the paywall and, for a subscriber article read with a
@@ -104,45 +125,58 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, p *Page, v *Arti
 		v.ShowBody = v.Decision.Allowed
 		return nil
 	}
+	if a.NeedsSeat() && s.d.Reading != nil {
+		// The claim finds the reader's seat: no seat, no lease, and the
+		// reader meets the wall as any reader without one.
+		st, err := s.d.Reading.Claim(ctx, s.reader(ctx, r, id), a, true)
+		if err != nil {
+			return err
+		}
+		p.Warned = st.SharingWarning
+		switch st.Status {
+		case kiosko.ReadingOK:
+			v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
+			v.HasSeat, v.Reading, v.ShowBody = true, true, true
+			return nil
+		case kiosko.ReadingConflict:
+			v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
+			v.HasSeat, v.Conflict, v.Other = true, true, st.Other
+			return nil
+		}
+		return s.decideWithoutSeat(ctx, id, v, month)
+	}
+	if s.d.Reading != nil {
+		p.Warned = s.d.Reading.Warned(ctx, id.Account.ID)
+	}
 	_, _, err := s.d.Store.FindSeatForAccount(ctx, id.Account.ID, now)
 	if err != nil && !kiosko.IsNotFound(err) {
 		return fmt.Errorf("find seat: %w", err)
 	}
 	if hasSeat := err == nil; !hasSeat {
-		limit := s.registeredMeter()
-		read, err := s.d.Store.FindMeteredReads(ctx, id.Account.ID, month)
-		if err != nil {
-			return fmt.Errorf("metered reads: %w", err)
-		}
-		v.Decision = kiosko.DecideAccess(a, false, true, limit, read)
-		if v.Decision.Count {
-			if err := s.d.Store.AddMeteredRead(ctx, id.Account.ID, month, a.ID); err != nil {
-				return fmt.Errorf("record metered read: %w", err)
-			}
-		}
-		v.ShowBody = v.Decision.Allowed
-		return nil
+		return s.decideWithoutSeat(ctx, id, v, month)
 	}
+	// A seat reads free and open articles without a lease.
 	v.Decision = kiosko.DecideAccess(a, true, true, 0, nil)
-	if !a.NeedsSeat() || s.d.Reading == nil {
-		v.ShowBody = true
-		return nil
-	}
-	st, err := s.d.Reading.Claim(ctx, s.reader(ctx, r, id), a, true)
+	v.ShowBody = true
+	return nil
+}
+
+// decideWithoutSeat is the registered meter of a signed-in reader who
+// holds no seat.
+func (s *Server) decideWithoutSeat(ctx context.Context, id *kiosko.Identity, v *ArticleView, month string) error {
+	a := v.Article
+	limit := s.registeredMeter()
+	read, err := s.d.Store.FindMeteredReads(ctx, id.Account.ID, month)
 	if err != nil {
-		return err
+		return fmt.Errorf("metered reads: %w", err)
 	}
-	if st.SharingWarning {
-		p.Warned = true
+	v.Decision = kiosko.DecideAccess(a, false, true, limit, read)
+	if v.Decision.Count {
+		if err := s.d.Store.AddMeteredRead(ctx, id.Account.ID, month, a.ID); err != nil {
+			return fmt.Errorf("record metered read: %w", err)
+		}
 	}
-	switch st.Status {
-	case kiosko.ReadingOK:
-		v.HasSeat, v.Reading, v.ShowBody = true, true, true
-	case kiosko.ReadingConflict:
-		v.HasSeat, v.Conflict, v.Other = true, true, st.Other
-	default: // the seat went away in between
-		v.Decision = kiosko.AccessDecision{Wall: kiosko.WallSubscribe}
-	}
+	v.ShowBody = v.Decision.Allowed
 	return nil
 }
 
@@ -170,7 +204,7 @@ func (s *Server) takeover(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) findArticle(w http.ResponseWriter, r *http.Request, ed *kiosko.Edition) (*kiosko.Article, bool) {
-	a, err := s.d.Store.FindArticleByID(r.Context(), r.PathValue("article"))
+	a, err := s.findArticleByID(r.Context(), r.PathValue("article"))
 	if err == nil && a.Edition == ed.Code && a.Gone() {
 		s.Gone(w, r, ed)
 		return nil, false
@@ -187,14 +221,13 @@ func (s *Server) findArticle(w http.ResponseWriter, r *http.Request, ed *kiosko.
 
 // reader describes the signed-in device for the reading rule.
 func (s *Server) reader(ctx context.Context, r *http.Request, id *kiosko.Identity) kiosko.Reader {
-	name := ""
-	if dev, err := s.d.Store.FindDevice(ctx, id.Account.ID, id.Session.DeviceID); err == nil {
-		name = dev.Name
+	// Auth keeps device names as long as sessions (a sign-in that renames
+	// the device is seen at once).
+	rd, err := s.d.Auth.Reader(ctx, id)
+	if err != nil || rd.DeviceName == "" {
+		rd = kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID, DeviceName: useragent.Name(r.UserAgent())}
 	}
-	if name == "" {
-		name = useragent.Name(r.UserAgent())
-	}
-	return kiosko.Reader{Account: id.Account, DeviceID: id.Session.DeviceID, DeviceName: name}
+	return rd
 }
 
 func (s *Server) heartbeatEvery() int {
@@ -219,15 +252,7 @@ func (s *Server) anonymousMeter() int {
 }
 
 // registeredMeter is the free plan's meter, else the configured one.
-func (s *Server) registeredMeter() int {
-	if p, err := s.d.Plans.Find(kiosko.PlanFree); err == nil && p.Meter > 0 {
-		return p.Meter
-	}
-	if n := s.d.Meter.Registered; n > 0 {
-		return n
-	}
-	return kiosko.DefaultMeterSettings().Registered
-}
+func (s *Server) registeredMeter() int { return kiosko.RegisteredMeter(s.d.Plans, s.d.Meter) }
 
 // meterCookie is what the anonymous meter cookie holds, signed.
 type meterCookie struct {

@@ -36,7 +36,7 @@ func editionForLang(lang string, eds []*kiosko.Edition) string {
 
 // home sends the reader to the front page in their language.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	eds, err := s.d.Store.FindEditions(r.Context())
+	eds, _, err := s.findEditions(r.Context())
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("home: %w", err))
 		return
@@ -61,7 +61,7 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	arts, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: frontPageSize})
+	arts, serial, err := s.frontArticles(r.Context(), ed.Code, s.d.Clock.Now(), frontPageSize)
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("front page: %w", err))
 		return
@@ -82,12 +82,23 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 	p.Edition = ed
 	p.Title = ed.Name
 	p.Data = v
-	s.Render(w, r, http.StatusOK, "front", p)
+	// A front page is the same for every reader without a session.
+	public := p.Identity == nil
+	key := frontKey(p, serial)
+	page, ok := s.pages.get(key)
+	if !ok {
+		if page, err = s.renderKept("front", p, key); err != nil {
+			s.ServerError(w, r, err)
+			return
+		}
+		s.pages.put(key, page)
+	}
+	writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
 }
 
 // edition finds the edition of the path, answering 404 when unknown.
 func (s *Server) edition(w http.ResponseWriter, r *http.Request) (*kiosko.Edition, bool) {
-	ed, err := s.d.Store.FindEdition(r.Context(), r.PathValue("edition"))
+	ed, err := s.findEdition(r.Context(), r.PathValue("edition"))
 	if kiosko.IsNotFound(err) {
 		s.NotFound(w, r)
 		return nil, false

@@ -20,7 +20,7 @@ func (s *Server) leadImage(ctx context.Context, a *kiosko.Article) *LeadImage {
 	if a.Image == "" {
 		return nil
 	}
-	img, err := s.d.Store.FindArticleImage(ctx, a.Image)
+	img, err := s.findArticleImage(ctx, a.Image)
 	if err != nil || len(img.Widths) == 0 {
 		if err != nil && !kiosko.IsNotFound(err) {
 			s.d.Log.Warn("lead image", "article", a.ID, "err", err)

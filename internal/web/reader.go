@@ -64,7 +64,7 @@ func chosenLang(r *http.Request, eds []*kiosko.Edition) string {
 // editions lists the editions, or none when they cannot be read (the
 // language then falls back to the cookie and the browser).
 func (s *Server) editions(r *http.Request) []*kiosko.Edition {
-	eds, err := s.d.Store.FindEditions(r.Context())
+	eds, _, err := s.findEditions(r.Context())
 	if err != nil {
 		s.d.Log.Warn("list editions", "err", err)
 	}

@@ -60,6 +60,7 @@ type Server struct {
 	mux    *http.ServeMux
 	tmpl   *template.Template
 	assets *assets
+	pages  pageCache // pagecache.go
 }
 
 // New builds the site: parses the templates, fingerprints the static assets
@@ -180,21 +181,28 @@ type Page struct {
 	Data     any               // page-specific values
 	Now      time.Time
 
-	s *Server
+	s              *Server
+	editionsSerial uint64 // which read of the editions Editions is (0: not cached)
 }
 
 // NewPage starts the data of a page in lang for the request's reader.
 func (s *Server) NewPage(r *http.Request, lang string) *Page {
+	return s.newPage(r, lang, true)
+}
+
+// newPage is NewPage; warned false leaves Warned for the caller to set (an
+// article page learns it from the claim).
+func (s *Server) newPage(r *http.Request, lang string, warned bool) *Page {
 	p := &Page{Lang: lang, Identity: httpx.IdentityFrom(r.Context()), Path: r.URL.RequestURI(), Now: s.d.Clock.Now(), s: s}
-	if eds, err := s.d.Store.FindEditions(r.Context()); err == nil {
-		p.Editions = eds
+	if eds, serial, err := s.findEditions(r.Context()); err == nil {
+		p.Editions, p.editionsSerial = eds, serial
 	} else {
 		s.d.Log.Warn("list editions", "err", err)
 	}
 	if !kiosko.IsLanguage(lang) {
 		p.Lang = s.pageLang(r, p.Editions) // reader.go: the edition the reader came from
 	}
-	if p.Identity != nil && s.d.Reading != nil {
+	if warned && p.Identity != nil && s.d.Reading != nil {
 		p.Warned = s.d.Reading.Warned(r.Context(), p.Identity.Account.ID)
 	}
 	return p
@@ -232,17 +240,39 @@ func (p *Page) HomePath() string {
 // The page is built in memory first, so a template error becomes the 500
 // page rather than half a page.
 func (s *Server) Render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
-	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, name, p); err != nil {
-		s.ServerError(w, r, fmt.Errorf("render %s: %w", name, err))
+	body, err := s.render(name, p)
+	if err != nil {
+		s.ServerError(w, r, err)
 		return
 	}
+	writePage(w, status, p.Lang, body, false)
+}
+
+// render executes the named template with p.
+func (s *Server) render(name string, p *Page) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, name, p); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// writePage writes a rendered page. Only a page that is the same for every
+// reader without a session (public) may be kept by shared caches (a CDN),
+// and only when the answer sets no cookie; every other page is private
+// and never stored (docs/deploy.md, "Behind a CDN").
+func writePage(w http.ResponseWriter, status int, lang string, body []byte, public bool) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "private, no-store")
-	h.Set("Content-Language", p.Lang)
+	if public && len(h.Values("Set-Cookie")) == 0 {
+		h.Set("Cache-Control", publicPage)
+		h.Add("Vary", "Cookie")
+	} else {
+		h.Set("Cache-Control", "private, no-store")
+	}
+	h.Set("Content-Language", lang)
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
 
 // NotFound answers the 404 page in the reader's language.
