@@ -59,6 +59,8 @@ Measures, in one run on this machine, on 127.0.0.1 only:
   memory     bytes per held lease at --leases leases, in memory and in Redis
   push       --streams open event streams; takeover-to-"displaced" latency
              over --takeovers takeovers; memory per open stream
+  newsletter (--only newsletter) one issue to --subscribers over
+             --smtp-connections against a bare sender, SQLite and --postgres
 `
 
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -75,12 +77,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.streams, "streams", 10000, "open event streams for the push measurement")
 	fs.IntVar(&o.takeovers, "takeovers", 2000, "takeovers timed for the push measurement")
 	fs.IntVar(&o.leases, "leases", 1_000_000, "held leases for the memory measurement")
-	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production)")
+	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production, newsletter)")
 	fs.IntVar(&o.sessions, "sessions", 100_000, "production part: signed-in readers, each on a seat of its own")
 	fs.Float64Var(&o.rate, "rate", 5000, "production part: heartbeats per second offered (each session at most every 5 s)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first kiosko heartbeat run (caches on) to this file")
 	fs.StringVar(&o.profiled, "profile-engine", "memory", "the engine --cpuprofile profiles: memory or redis")
 	fs.BoolVar(&o.uncached, "uncached", true, "also measure kiosko with its session and seat caches off (each heartbeat reads the database)")
+	nl := newsletterBenchFlags(fs) // bench_newsletter.go
 	var streamClient bool
 	fs.BoolVar(&streamClient, "stream-client", false, "(internal) hold the client ends of event streams for the push part")
 	fs.BoolVar(&o.tiny, "tiny", false, "a run of a few hundred milliseconds that only checks everything works (CI)")
@@ -126,11 +129,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	parts := map[string]bool{}
 	for _, p := range strings.Split(o.parts, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "heartbeat", "memory", "push", "production":
+		case "heartbeat", "memory", "push", "production", "newsletter":
 			parts[p] = true
 		case "":
 		default:
-			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production)", p)
+			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production, newsletter)", p)
 		}
 	}
 	raiseFileLimit(o.streams + 4*o.connections + 1024)
@@ -150,6 +153,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if parts["production"] {
 		if err := b.production(ctx); err != nil { // bench_production.go
+			return err
+		}
+	}
+	if parts["newsletter"] {
+		if err := b.newsletter(ctx, nl); err != nil { // bench_newsletter.go
 			return err
 		}
 	}

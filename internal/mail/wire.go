@@ -212,3 +212,14 @@ func appendQP(dst []byte, s string) []byte {
 	}
 	return dst
 }
+
+// Wire returns m as a Bulk with sender from writes it: the content of
+// DATA without the final ".", and the recipient's address. kiosko bench
+// uses it to push the very bytes kiosko sends without kiosko.
+func Wire(from string, m *kiosko.BulkMessage) ([]byte, string, error) {
+	e, err := newEncoder(from)
+	if err != nil {
+		return nil, "", err
+	}
+	return e.encode(nil, m, time.Now())
+}
