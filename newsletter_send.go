@@ -181,37 +181,56 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 	var wg sync.WaitGroup
 	for range st.Concurrency {
 		wg.Go(func() {
-			for j := range work {
-				err := n.deliverBatch(run, im, j.ds, rec, func(outcome string) {
-					if n.OnDelivery != nil && outcome != "" {
-						n.OnDelivery(outcome)
+			outcome := func(outcome string) {
+				if n.OnDelivery != nil && outcome != "" {
+					n.OnDelivery(outcome)
+				}
+				report(func() {
+					switch outcome {
+					case DeliverySent:
+						rep.Sent++
+						prog.Sent++
+						prog.Done++
+					case SubscriberBounced:
+						rep.Bounced++
+						prog.Failed++
+						prog.Done++
+					case DeliveryFailed:
+						rep.Failed++
+						prog.Failed++
+						prog.Done++
+					case DeliveryUnknown:
+						prog.Done++
+					case DeliveryPending:
+						rep.Retried++
+						prog.Retries++
 					}
-					report(func() {
-						switch outcome {
-						case DeliverySent:
-							rep.Sent++
-							prog.Sent++
-							prog.Done++
-						case SubscriberBounced:
-							rep.Bounced++
-							prog.Failed++
-							prog.Done++
-						case DeliveryFailed:
-							rep.Failed++
-							prog.Failed++
-							prog.Done++
-						case DeliveryUnknown:
-							prog.Done++
-						case DeliveryPending:
-							rep.Retried++
-							prog.Retries++
-						}
-					})
 				})
-				if err != nil {
+			}
+			// A worker asks for its next batch's commit before it sends
+			// the current one, when the next is already there, so the
+			// database's commit latency overlaps with sending.
+			var cur, next *job
+			for {
+				if cur == nil {
+					j, ok := <-work
+					if !ok {
+						return
+					}
+					cur = n.startBatch(run, &j, rec)
+				}
+				select {
+				case j, ok := <-work:
+					if ok {
+						next = n.startBatch(run, &j, rec)
+					}
+				default:
+				}
+				if err := n.deliverBatch(run, im, cur, rec, outcome); err != nil {
 					setFatal(err)
 				}
-				j.done()
+				cur.done()
+				cur, next = next, nil
 			}
 		})
 	}
@@ -232,8 +251,23 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 // job is one batch of deliveries handed to a worker; done ends it for
 // the pass.
 type job struct {
-	ds   []*Delivery
-	done func()
+	ds        []*Delivery
+	done      func()
+	committed <-chan recordReply // nil: not asked, the run is stopping
+}
+
+// startBatch asks for j's rows to be committed, unless the run is
+// stopping.
+func (n *Newsletter) startBatch(ctx context.Context, j *job, rec *recorder) *job {
+	if ctx.Err() != nil {
+		return j
+	}
+	ids := make([]int64, len(j.ds))
+	for i, d := range j.ds {
+		ids[i] = d.ID
+	}
+	j.committed = rec.commitAsync(ids)
+	return j
 }
 
 // dispatch feeds due deliveries to the workers until none is left pending,
@@ -313,18 +347,15 @@ func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job
 // SubscriberBounced, DeliveryFailed, DeliveryUnknown, DeliveryPending (to
 // be retried) or "" (not sent: another sender has it, or the run stops).
 // An error means the run cannot go on (the database failed).
-func (n *Newsletter) deliverBatch(ctx context.Context, im *issueMail, ds []*Delivery, rec *recorder, done func(string)) error {
-	if ctx.Err() != nil {
+func (n *Newsletter) deliverBatch(ctx context.Context, im *issueMail, j *job, rec *recorder, done func(string)) error {
+	if j.committed == nil {
 		return nil
 	}
-	ids := make([]int64, len(ds))
-	for i, d := range ds {
-		ids[i] = d.ID
+	rr := <-j.committed
+	if rr.err != nil {
+		return rr.err
 	}
-	refused, err := rec.commit(ids)
-	if err != nil {
-		return err
-	}
+	ds, refused := j.ds, rr.refused
 	for i, d := range ds {
 		if slices.Contains(refused, d.ID) {
 			done("") // another sender committed it
@@ -479,13 +510,13 @@ func newRecorder(n *Newsletter, ctx context.Context, fail func(error)) *recorder
 	return r
 }
 
-// commit moves a batch of deliveries to committing, together with
-// whatever else is waiting; it returns the ids another sender has.
-func (r *recorder) commit(ids []int64) ([]int64, error) {
+// commitAsync asks for a batch of deliveries to move to committing,
+// together with whatever else is waiting; the answer names the ids
+// another sender has.
+func (r *recorder) commitAsync(ids []int64) <-chan recordReply {
 	reply := make(chan recordReply, 1)
 	r.reqs <- recordReq{commit: ids, reply: reply}
-	rr := <-reply
-	return rr.refused, rr.err
+	return reply
 }
 
 // sent queues delivery id as sent; it is written with the next group.

@@ -17,7 +17,8 @@ import (
 type NewsletterSettings struct {
 	Concurrency int // messages in flight at once (SMTP connections); 8
 	// BatchSize is how many deliveries a worker commits in one go; a
-	// crash leaves at most Concurrency x BatchSize of them unknown; 16.
+	// crash leaves at most 2 x Concurrency x BatchSize of them unknown
+	// (newsletter_send.go); 8.
 	BatchSize   int
 	MaxAttempts int           // temporary failures before a delivery is given up; 5
 	RetryAfter  time.Duration // first retry delay, doubled each time, at most an hour; 30s
@@ -34,7 +35,7 @@ type NewsletterSettings struct {
 
 // DefaultNewsletterSettings returns the defaults.
 func DefaultNewsletterSettings() NewsletterSettings {
-	return NewsletterSettings{Concurrency: 8, BatchSize: 16, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
+	return NewsletterSettings{Concurrency: 8, BatchSize: 8, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
 		ConfirmTTL: 7 * 24 * time.Hour, ResendAfter: 10 * time.Minute, Period: 7 * 24 * time.Hour, MaxArticles: 20}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"bytes"
 	"context"
 	"errors"
@@ -49,6 +50,7 @@ type newsletterBenchOptions struct {
 	rounds      int
 	postgres    string
 	cpuProfile  string
+	batch       int
 }
 
 func newsletterBenchFlags(fs *flag.FlagSet) *newsletterBenchOptions {
@@ -57,6 +59,7 @@ func newsletterBenchFlags(fs *flag.FlagSet) *newsletterBenchOptions {
 	fs.IntVar(&o.conns, "smtp-connections", 8, "newsletter part: SMTP connections, for kiosko and the bare sender alike")
 	fs.IntVar(&o.rounds, "nl-rounds", 3, "newsletter part: bare, SQLite and PostgreSQL sends alternate this many times; the median is reported")
 	fs.StringVar(&o.postgres, "postgres", os.Getenv("KIOSKO_TEST_POSTGRES"), "newsletter part: also send from PostgreSQL at this URL, in a schema of its own (env KIOSKO_TEST_POSTGRES)")
+	fs.IntVar(&o.batch, "nl-batch", 0, "newsletter part: deliveries a worker commits at once (0: the default, NewsletterSettings.BatchSize)")
 	fs.StringVar(&o.cpuProfile, "nl-cpuprofile", "", "newsletter part: write a CPU profile of the first SQLite send to this file")
 	return o
 }
@@ -125,6 +128,9 @@ func (b *benchRun) newsletter(ctx context.Context, o *newsletterBenchOptions) er
 		if s.n, err = benchNewsletterService(s.db, sink.addr, o.conns); err != nil {
 			return err
 		}
+		if o.batch > 0 {
+			s.n.Settings.BatchSize = o.batch
+		}
 		defer s.n.Bulk.Close()
 	}
 
@@ -152,8 +158,9 @@ func (b *benchRun) newsletter(ctx context.Context, o *newsletterBenchOptions) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "Newsletter: one issue (%.1f KB on the wire) to %d subscribers over %d SMTP connections into a counting sink in this process (PIPELINING offered), median of %d rounds\n",
-		float64(size)/1000, o.subscribers, o.conns, o.rounds)
+	st := stores[0].n.Settings
+	fmt.Fprintf(b.out, "Newsletter: one issue (%.1f KB on the wire) to %d subscribers over %d SMTP connections into a counting sink in this process (PIPELINING offered), batches of %d, median of %d rounds\n",
+		float64(size)/1000, o.subscribers, o.conns, cmp.Or(st.BatchSize, kiosko.DefaultNewsletterSettings().BatchSize), o.rounds)
 
 	results := map[string][]nlRun{}
 	measure := func(name string, send func() (int, error)) error {
@@ -192,7 +199,16 @@ func (b *benchRun) newsletter(ctx context.Context, o *newsletterBenchOptions) er
 				stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 			}
 			err := measure(s.name, func() (int, error) {
-				rep, err := s.n.SendIssue(ctx, fmt.Sprintf("nl%d", r), kiosko.SendOptions{})
+				t0 := time.Now()
+				var first time.Duration
+				rep, err := s.n.SendIssue(ctx, fmt.Sprintf("nl%d", r), kiosko.SendOptions{Progress: func(kiosko.SendProgress) {
+					if first == 0 {
+						first = time.Since(t0)
+					}
+				}})
+				if os.Getenv("NLDEBUG") != "" {
+					fmt.Fprintf(b.out, "DEBUG %s: first progress after %v, total %v\n", s.name, first, time.Since(t0))
+				}
 				if err != nil {
 					return 0, err
 				}
