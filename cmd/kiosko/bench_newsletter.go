@@ -199,16 +199,7 @@ func (b *benchRun) newsletter(ctx context.Context, o *newsletterBenchOptions) er
 				stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 			}
 			err := measure(s.name, func() (int, error) {
-				t0 := time.Now()
-				var first time.Duration
-				rep, err := s.n.SendIssue(ctx, fmt.Sprintf("nl%d", r), kiosko.SendOptions{Progress: func(kiosko.SendProgress) {
-					if first == 0 {
-						first = time.Since(t0)
-					}
-				}})
-				if os.Getenv("NLDEBUG") != "" {
-					fmt.Fprintf(b.out, "DEBUG %s: first progress after %v, total %v\n", s.name, first, time.Since(t0))
-				}
+				rep, err := s.n.SendIssue(ctx, fmt.Sprintf("nl%d", r), kiosko.SendOptions{})
 				if err != nil {
 					return 0, err
 				}
