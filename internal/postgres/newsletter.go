@@ -273,6 +273,28 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, at time.Time
 	return n, nil
 }
 
+// EnqueueDeliveriesAfter adds the pending deliveries of up to limit
+// confirmed subscribers after subscriber id after.
+func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, at time.Time) (int, int64, error) {
+	var last *int64
+	if err := db.pool.QueryRow(ctx, `SELECT max(id) FROM (SELECT s.id FROM newsletter_issues i
+		JOIN newsletter_subscribers s ON s.edition = i.edition AND s.status = 'confirmed'
+		WHERE i.id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3) AS chunk`, issueID, after, limit).Scan(&last); err != nil {
+		return 0, 0, fail("enqueue deliveries", err)
+	}
+	if last == nil {
+		return 0, 0, nil
+	}
+	n, err := execCount(ctx, db.pool, `INSERT INTO newsletter_deliveries (issue_id, subscriber_id, status, next_attempt_at)
+		SELECT i.id, s.id, 'pending', 0 FROM newsletter_issues i JOIN newsletter_subscribers s ON s.edition = i.edition AND s.status = 'confirmed'
+		WHERE i.id = $1 AND s.id > $2 AND s.id <= $3 ORDER BY s.id
+		ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, after, *last)
+	if err != nil {
+		return 0, 0, fail("enqueue deliveries", err)
+	}
+	return n, *last, nil
+}
+
 // SkipDeliveries marks skipped the pending deliveries of subscribers no
 // longer confirmed.
 func (db *DB) SkipDeliveries(ctx context.Context, issueID int64) (int, error) {

@@ -283,6 +283,29 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, at time.Time
 	return int(n), err
 }
 
+// EnqueueDeliveriesAfter adds the pending deliveries of up to limit
+// confirmed subscribers after subscriber id after.
+func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, at time.Time) (int, int64, error) {
+	var last sql.NullInt64
+	if err := db.write.QueryRowContext(ctx, `SELECT max(id) FROM (SELECT s.id FROM newsletter_issues i
+		JOIN newsletter_subscribers s ON s.edition = i.edition AND s.status = 'confirmed'
+		WHERE i.id = ? AND s.id > ? ORDER BY s.id LIMIT ?)`, issueID, after, limit).Scan(&last); err != nil {
+		return 0, 0, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	if !last.Valid {
+		return 0, 0, nil
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO newsletter_deliveries (issue_id, subscriber_id, status, next_attempt_at)
+		SELECT i.id, s.id, 'pending', 0 FROM newsletter_issues i JOIN newsletter_subscribers s ON s.edition = i.edition AND s.status = 'confirmed'
+		WHERE i.id = ? AND s.id > ? AND s.id <= ? ORDER BY s.id
+		ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, after, last.Int64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), last.Int64, err
+}
+
 // SkipDeliveries marks skipped the pending deliveries of subscribers no
 // longer confirmed.
 func (db *DB) SkipDeliveries(ctx context.Context, issueID int64) (int, error) {
