@@ -149,9 +149,14 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 			return nil, fmt.Errorf("send: %w", err)
 		}
 	}
-	if rep.Enqueued, err = n.Store.EnqueueDeliveries(ctx, issue.ID, n.now()); err != nil {
+	// The first chunk of deliveries is added now, the rest while the
+	// first are sent: on PostgreSQL adding 20,000 rows (with their foreign
+	// key checks) takes as long as sending thousands of messages.
+	enqueued, last, err := n.Store.EnqueueDeliveriesAfter(ctx, issue.ID, 0, st.EnqueueChunk, n.now())
+	if err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
+	rep.Enqueued = enqueued
 	if rep.Skipped, err = n.Store.SkipDeliveries(ctx, issue.ID); err != nil {
 		return nil, fmt.Errorf("send: %w", err)
 	}
@@ -175,6 +180,31 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 	var fatal error
 	var fatalOnce sync.Once
 	setFatal := func(err error) { fatalOnce.Do(func() { fatal = err; stop(err) }) }
+
+	enq := &enqueuer{more: make(chan struct{}, 1), done: make(chan struct{})}
+	var enqWG sync.WaitGroup
+	if last == 0 {
+		close(enq.done)
+	} else {
+		enqWG.Go(func() {
+			defer close(enq.done)
+			for after := last; after != 0; {
+				added, next, err := n.Store.EnqueueDeliveriesAfter(run, issue.ID, after, st.EnqueueChunk, n.now())
+				after = next
+				if err != nil {
+					if run.Err() == nil {
+						setFatal(fmt.Errorf("send: %w", err))
+					}
+					return
+				}
+				report(func() { rep.Enqueued += added; prog.Total += added })
+				select {
+				case enq.more <- struct{}{}:
+				default:
+				}
+			}
+		})
+	}
 
 	rec := newRecorder(n, bg, setFatal)
 	work := make(chan job)
@@ -235,9 +265,10 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 		})
 	}
 
-	err = n.dispatch(run, issue, work, rec)
+	err = n.dispatch(run, issue, work, rec, enq)
 	close(work)
 	wg.Wait()
+	enqWG.Wait()
 	rec.close()
 	if fatal != nil {
 		err = fatal
@@ -246,6 +277,13 @@ func (n *Newsletter) SendIssue(ctx context.Context, edition string, opt SendOpti
 		err = ctx.Err()
 	}
 	return rep, err
+}
+
+// enqueuer tells dispatch that deliveries are still being added.
+type enqueuer struct {
+	more     chan struct{} // a chunk was added
+	done     chan struct{} // every chunk was added, or adding failed
+	finished bool          // dispatch saw done (dispatch's own)
 }
 
 // job is one batch of deliveries handed to a worker; done ends it for
@@ -274,7 +312,7 @@ func (n *Newsletter) startBatch(ctx context.Context, j *job, rec *recorder) *job
 // sleeping until the next retry when only retries remain. Each pass walks
 // the due rows in id order and waits for its messages to end before the
 // next pass looks again, so no row is handed out twice at once.
-func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job, rec *recorder) error {
+func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job, rec *recorder, enq *enqueuer) error {
 	for {
 		var pass sync.WaitGroup
 		err := func() error {
@@ -291,7 +329,19 @@ func (n *Newsletter) dispatch(ctx context.Context, issue *Issue, work chan<- job
 					return fmt.Errorf("send: %w", err)
 				}
 				if len(batch) == 0 {
-					return nil
+					if enq.finished {
+						return nil
+					}
+					// More rows are on their way: look again when they are
+					// in, and once more after the last chunk.
+					select {
+					case <-enq.more:
+					case <-enq.done:
+						enq.finished = true
+					case <-ctx.Done():
+						return context.Cause(ctx)
+					}
+					continue
 				}
 				after = batch[len(batch)-1].ID
 				size := n.settings().BatchSize

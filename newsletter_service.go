@@ -19,15 +19,18 @@ type NewsletterSettings struct {
 	// BatchSize is how many deliveries a worker commits in one go; a
 	// crash leaves at most 2 x Concurrency x BatchSize of them unknown
 	// (newsletter_send.go); 8.
-	BatchSize   int
-	MaxAttempts int           // temporary failures before a delivery is given up; 5
-	RetryAfter  time.Duration // first retry delay, doubled each time, at most an hour; 30s
-	LockTTL     time.Duration // a crashed sender's issue lock lapses after this; 30s
-	ConfirmTTL  time.Duration // a confirmation link works this long; 7 days
-	ResendAfter time.Duration // a repeated sign-up resends the confirmation after this; 10m
-	Period      time.Duration // an issue covers the articles of this long before it; 7 days
-	MaxArticles int           // at most this many articles in an issue; 20
-	Mail        MailLimits    // confirmation emails; DefaultMailLimits
+	BatchSize int
+	// EnqueueChunk is how many subscribers' deliveries a send adds at a
+	// time: it starts sending after the first chunk; 2000.
+	EnqueueChunk int
+	MaxAttempts  int           // temporary failures before a delivery is given up; 5
+	RetryAfter   time.Duration // first retry delay, doubled each time, at most an hour; 30s
+	LockTTL      time.Duration // a crashed sender's issue lock lapses after this; 30s
+	ConfirmTTL   time.Duration // a confirmation link works this long; 7 days
+	ResendAfter  time.Duration // a repeated sign-up resends the confirmation after this; 10m
+	Period       time.Duration // an issue covers the articles of this long before it; 7 days
+	MaxArticles  int           // at most this many articles in an issue; 20
+	Mail         MailLimits    // confirmation emails; DefaultMailLimits
 	// Location, when set, replaces every edition's time zone for the
 	// issue's week (KIOSKO_NEWSLETTER_TZ).
 	Location *time.Location
@@ -35,7 +38,7 @@ type NewsletterSettings struct {
 
 // DefaultNewsletterSettings returns the defaults.
 func DefaultNewsletterSettings() NewsletterSettings {
-	return NewsletterSettings{Concurrency: 8, BatchSize: 8, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
+	return NewsletterSettings{Concurrency: 8, BatchSize: 8, EnqueueChunk: 2000, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
 		ConfirmTTL: 7 * 24 * time.Hour, ResendAfter: 10 * time.Minute, Period: 7 * 24 * time.Hour, MaxArticles: 20}
 }
 
@@ -46,6 +49,9 @@ func (s NewsletterSettings) withDefaults() NewsletterSettings {
 	}
 	if s.BatchSize <= 0 {
 		s.BatchSize = d.BatchSize
+	}
+	if s.EnqueueChunk <= 0 {
+		s.EnqueueChunk = d.EnqueueChunk
 	}
 	if s.MaxAttempts <= 0 {
 		s.MaxAttempts = d.MaxAttempts
