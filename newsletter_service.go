@@ -18,7 +18,7 @@ type NewsletterSettings struct {
 	Concurrency int // messages in flight at once (SMTP connections); 8
 	// BatchSize is how many deliveries a worker commits in one go; a
 	// crash leaves at most 2 x Concurrency x BatchSize of them unknown
-	// (newsletter_send.go); 8.
+	// (newsletter_send.go); 16.
 	BatchSize int
 	// EnqueueChunk is how many subscribers' deliveries a send adds at a
 	// time: it starts sending after the first chunk; 2000.
@@ -38,7 +38,7 @@ type NewsletterSettings struct {
 
 // DefaultNewsletterSettings returns the defaults.
 func DefaultNewsletterSettings() NewsletterSettings {
-	return NewsletterSettings{Concurrency: 8, BatchSize: 8, EnqueueChunk: 2000, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
+	return NewsletterSettings{Concurrency: 8, BatchSize: 16, EnqueueChunk: 2000, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
 		ConfirmTTL: 7 * 24 * time.Hour, ResendAfter: 10 * time.Minute, Period: 7 * 24 * time.Hour, MaxArticles: 20}
 }
 

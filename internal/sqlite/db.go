@@ -35,6 +35,8 @@ type DB struct {
 	version int // schema version after Open
 
 	lastPrune atomic.Int64 // unix nanos of the last failed sign-in prune
+
+	deliveryStmts deliveryStmts // newsletter.go: prepared once, reused by every batch
 }
 
 var _ kiosko.Store = (*DB)(nil)

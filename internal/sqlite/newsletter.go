@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/kiosko/kiosko"
@@ -376,19 +377,45 @@ func (db *DB) MarkDeliverySent(ctx context.Context, id int64, at time.Time) erro
 	return execOne(ctx, db.write, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = '' WHERE id = ?`, nanos(at), id)
 }
 
+// deliveryStmts are the statements of RecordDeliveries, prepared once on
+// the writer connection: preparing them again in every transaction cost
+// more than running them.
+type deliveryStmts struct {
+	once         sync.Once
+	err          error
+	sent, commit *sql.Stmt
+}
+
+func (db *DB) recordStmts(ctx context.Context) (*deliveryStmts, error) {
+	st := &db.deliveryStmts
+	st.once.Do(func() {
+		st.sent, st.err = db.write.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = ''
+			WHERE id IN (SELECT value FROM json_each(?))`)
+		if st.err != nil {
+			return
+		}
+		st.commit, st.err = db.write.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'committing'
+			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' RETURNING id`)
+	})
+	return st, st.err
+}
+
 // RecordDeliveries writes a sender's batch in one transaction. The ids go
 // in as one JSON array each: one statement per batch, not per row.
 func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]int64, error) {
+	st, err := db.recordStmts(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("record deliveries: %w", err)
+	}
 	var refused []int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		refused = nil
 		if len(b.Sent) > 0 {
 			ids, err := json.Marshal(b.Sent)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = ''
-				WHERE id IN (SELECT value FROM json_each(?))`, nanos(b.SentAt), string(ids)); err != nil {
+			if _, err := tx.StmtContext(ctx, st.sent).ExecContext(ctx, nanos(b.SentAt), string(ids)); err != nil {
 				return err
 			}
 		}
@@ -399,14 +426,21 @@ func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]i
 		if err != nil {
 			return err
 		}
-		got, err := queryList(ctx, tx, scanInt64, `UPDATE newsletter_deliveries SET status = 'committing'
-			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' RETURNING id`, string(ids))
+		rows, err := tx.StmtContext(ctx, st.commit).QueryContext(ctx, string(ids))
 		if err != nil {
 			return err
 		}
-		ok := make(map[int64]bool, len(got))
-		for _, id := range got {
+		defer rows.Close()
+		ok := make(map[int64]bool, len(b.Commit))
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
 			ok[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return err
 		}
 		for _, id := range b.Commit {
 			if !ok[id] {
