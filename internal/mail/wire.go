@@ -96,6 +96,12 @@ func (e *encoder) encode(dst []byte, m *kiosko.BulkMessage, now time.Time) ([]by
 		if n := len(dst); n < 2 || dst[n-2] != '\r' || dst[n-1] != '\n' {
 			dst = append(dst, "\r\n"...)
 		}
+		if len(m.HTML) > 0 {
+			// The line end before a boundary belongs to the boundary
+			// (RFC 2046 5.1.1): without this one the body's last line
+			// break would be lost.
+			dst = append(dst, "\r\n"...)
+		}
 	}
 	if len(m.HTML) == 0 {
 		part("text/plain", m.Text)
