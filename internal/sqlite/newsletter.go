@@ -522,9 +522,3 @@ func (db *DB) CountDeliveries(ctx context.Context, issueID int64) (kiosko.Delive
 	}
 	return c, rows.Err()
 }
-
-func scanInt64(r scanner) (int64, error) {
-	var n int64
-	err := r.Scan(&n)
-	return n, err
-}
