@@ -141,6 +141,12 @@ type NewsletterStore interface {
 	// EnqueueDeliveries adds a pending delivery for every confirmed
 	// subscriber of the issue's edition that has none; it returns how many.
 	EnqueueDeliveries(ctx context.Context, issueID int64, at time.Time) (int, error)
+	// EnqueueDeliveriesAfter does what EnqueueDeliveries does for the
+	// confirmed subscribers with id > after, at most limit of them in id
+	// order, so a send can start on the first while the rest are added. It
+	// returns how many deliveries it added and the last subscriber id it
+	// looked at: the next call's after, 0 when none was left.
+	EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, at time.Time) (added int, last int64, err error)
 	// SkipDeliveries marks skipped the pending deliveries whose subscriber
 	// is no longer confirmed; it returns how many.
 	SkipDeliveries(ctx context.Context, issueID int64) (int, error)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,15 +15,22 @@ import (
 // NewsletterSettings tune the newsletter. Zero fields take the defaults of
 // DefaultNewsletterSettings.
 type NewsletterSettings struct {
-	Concurrency int           // messages in flight at once (SMTP connections); 8
-	MaxAttempts int           // temporary failures before a delivery is given up; 5
-	RetryAfter  time.Duration // first retry delay, doubled each time, at most an hour; 30s
-	LockTTL     time.Duration // a crashed sender's issue lock lapses after this; 30s
-	ConfirmTTL  time.Duration // a confirmation link works this long; 7 days
-	ResendAfter time.Duration // a repeated sign-up resends the confirmation after this; 10m
-	Period      time.Duration // an issue covers the articles of this long before it; 7 days
-	MaxArticles int           // at most this many articles in an issue; 20
-	Mail        MailLimits    // confirmation emails; DefaultMailLimits
+	Concurrency int // messages in flight at once (SMTP connections); 8
+	// BatchSize is how many deliveries a worker commits in one go; a
+	// crash leaves at most 2 x Concurrency x BatchSize of them unknown
+	// (newsletter_send.go); 16.
+	BatchSize int
+	// EnqueueChunk is how many subscribers' deliveries a send adds at a
+	// time: it starts sending after the first chunk; 2000.
+	EnqueueChunk int
+	MaxAttempts  int           // temporary failures before a delivery is given up; 5
+	RetryAfter   time.Duration // first retry delay, doubled each time, at most an hour; 30s
+	LockTTL      time.Duration // a crashed sender's issue lock lapses after this; 30s
+	ConfirmTTL   time.Duration // a confirmation link works this long; 7 days
+	ResendAfter  time.Duration // a repeated sign-up resends the confirmation after this; 10m
+	Period       time.Duration // an issue covers the articles of this long before it; 7 days
+	MaxArticles  int           // at most this many articles in an issue; 20
+	Mail         MailLimits    // confirmation emails; DefaultMailLimits
 	// Location, when set, replaces every edition's time zone for the
 	// issue's week (KIOSKO_NEWSLETTER_TZ).
 	Location *time.Location
@@ -30,7 +38,7 @@ type NewsletterSettings struct {
 
 // DefaultNewsletterSettings returns the defaults.
 func DefaultNewsletterSettings() NewsletterSettings {
-	return NewsletterSettings{Concurrency: 8, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
+	return NewsletterSettings{Concurrency: 8, BatchSize: 16, EnqueueChunk: 2000, MaxAttempts: 5, RetryAfter: 30 * time.Second, LockTTL: 30 * time.Second,
 		ConfirmTTL: 7 * 24 * time.Hour, ResendAfter: 10 * time.Minute, Period: 7 * 24 * time.Hour, MaxArticles: 20}
 }
 
@@ -38,6 +46,12 @@ func (s NewsletterSettings) withDefaults() NewsletterSettings {
 	d := DefaultNewsletterSettings()
 	if s.Concurrency <= 0 {
 		s.Concurrency = d.Concurrency
+	}
+	if s.BatchSize <= 0 {
+		s.BatchSize = d.BatchSize
+	}
+	if s.EnqueueChunk <= 0 {
+		s.EnqueueChunk = d.EnqueueChunk
 	}
 	if s.MaxAttempts <= 0 {
 		s.MaxAttempts = d.MaxAttempts
@@ -71,6 +85,16 @@ func (s NewsletterSettings) withDefaults() NewsletterSettings {
 type NewsletterRenderer interface {
 	Confirmation(c *ConfirmationContent) (*Message, error)
 	Issue(c *IssueContent) (*Message, error)
+	// PrepareIssue renders once what every copy of an issue shares; c's
+	// Email, Name and UnsubscribeURL are not used.
+	PrepareIssue(c *IssueContent) (PreparedIssue, error)
+}
+
+// PreparedIssue is an issue rendered once for all its recipients.
+type PreparedIssue interface {
+	// Copy returns one recipient's copy: the shared pieces with the
+	// recipient's greeting, address and unsubscribe link between them.
+	Copy(email, name, unsubscribeURL string) *BulkMessage
 }
 
 // ConfirmationContent is what a double opt-in email says.
@@ -439,29 +463,50 @@ func (n *Newsletter) Preview(ctx context.Context, edition, email, name string) (
 	if err != nil {
 		return nil, 0, err
 	}
-	m, err := n.renderIssue(ed, i, arts, &Subscriber{Email: email, Name: name, UnsubscribeToken: "preview"})
-	return m, len(arts), err
+	im, err := n.prepareIssue(ed, i, arts)
+	if err != nil {
+		return nil, 0, err
+	}
+	return im.copyFor(&Subscriber{Email: email, Name: name, UnsubscribeToken: "preview"}).Message(), len(arts), nil
 }
 
-func (n *Newsletter) renderIssue(ed *Edition, i *Issue, arts []IssueArticle, s *Subscriber) (*Message, error) {
-	unsub := n.UnsubscribeURL(s.UnsubscribeToken)
-	m, err := n.Render.Issue(&IssueContent{Edition: ed, Issue: i, Articles: arts, Email: s.Email, Name: s.Name,
-		EditionURL: n.link("/"+url.PathEscape(ed.Code), nil), UnsubscribeURL: unsub})
+// issueMail is an issue rendered once for a run, which writes each
+// subscriber's copy.
+type issueMail struct {
+	n       *Newsletter
+	issue   *Issue
+	prep    PreparedIssue
+	listID  string
+	msgHost string
+}
+
+func (n *Newsletter) prepareIssue(ed *Edition, i *Issue, arts []IssueArticle) (*issueMail, error) {
+	prep, err := n.Render.PrepareIssue(&IssueContent{Edition: ed, Issue: i, Articles: arts,
+		EditionURL: n.link("/"+url.PathEscape(ed.Code), nil)})
 	if err != nil {
 		return nil, fmt.Errorf("render issue: %w", err)
 	}
+	host := listHost(n.PublicURL)
+	return &issueMail{n: n, issue: i, prep: prep, msgHost: host,
+		listID: fmt.Sprintf("<%s.newsletter.%s>", sanitizeListID(ed.Code), host)}, nil
+}
+
+// copyFor writes s's copy of the issue.
+func (im *issueMail) copyFor(s *Subscriber) *BulkMessage {
+	unsub := im.n.UnsubscribeURL(s.UnsubscribeToken)
+	m := im.prep.Copy(s.Email, s.Name, unsub)
 	m.To = s.Email
 	if m.Headers == nil {
-		m.Headers = map[string]string{}
+		m.Headers = make(map[string]string, 4)
 	}
 	m.Headers["List-Unsubscribe"] = "<" + unsub + ">"
 	m.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-	m.Headers["List-Id"] = fmt.Sprintf("<%s.newsletter.%s>", sanitizeListID(ed.Code), listHost(n.PublicURL))
+	m.Headers["List-Id"] = im.listID
 	if s.ID != 0 {
 		// The same Message-ID on any resend lets mailboxes fold duplicates.
-		m.Headers["Message-ID"] = fmt.Sprintf("<issue-%d.sub-%d@%s>", i.ID, s.ID, listHost(n.PublicURL))
+		m.Headers["Message-ID"] = "<issue-" + strconv.FormatInt(im.issue.ID, 10) + ".sub-" + strconv.FormatInt(s.ID, 10) + "@" + im.msgHost + ">"
 	}
-	return m, nil
+	return m
 }
 
 func listHost(publicURL string) string {

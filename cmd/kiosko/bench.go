@@ -61,6 +61,8 @@ Measures, in one run on this machine, on 127.0.0.1 only:
              over --takeovers takeovers; memory per open stream
   pages      (--only pages) front page, open, free and subscriber article pages
              against a handler writing the same bytes (bench_pages.go)
+  newsletter (--only newsletter) one issue to --subscribers over
+             --smtp-connections against a bare sender, SQLite and --postgres
 `
 
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -77,12 +79,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.streams, "streams", 10000, "open event streams for the push measurement")
 	fs.IntVar(&o.takeovers, "takeovers", 2000, "takeovers timed for the push measurement")
 	fs.IntVar(&o.leases, "leases", 1_000_000, "held leases for the memory measurement")
-	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production, pages)")
+	fs.StringVar(&o.parts, "only", "heartbeat,memory,push", "which parts to run (also: production, pages, newsletter)")
 	fs.IntVar(&o.sessions, "sessions", 100_000, "production part: signed-in readers, each on a seat of its own")
 	fs.Float64Var(&o.rate, "rate", 5000, "production part: heartbeats per second offered (each session at most every 5 s)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the first kiosko heartbeat run (caches on) to this file")
 	fs.StringVar(&o.profiled, "profile-engine", "memory", "the engine --cpuprofile profiles: memory or redis")
 	fs.BoolVar(&o.uncached, "uncached", true, "also measure kiosko with its session and seat caches off (each heartbeat reads the database)")
+	nl := newsletterBenchFlags(fs) // bench_newsletter.go
 	var streamClient bool
 	fs.BoolVar(&streamClient, "stream-client", false, "(internal) hold the client ends of event streams for the push part")
 	fs.BoolVar(&o.tiny, "tiny", false, "a run of a few hundred milliseconds that only checks everything works (CI)")
@@ -128,11 +131,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	parts := map[string]bool{}
 	for _, p := range strings.Split(o.parts, ",") {
 		switch p = strings.TrimSpace(p); p {
-		case "heartbeat", "memory", "push", "production", "pages":
+		case "heartbeat", "memory", "push", "production", "pages", "newsletter":
 			parts[p] = true
 		case "":
 		default:
-			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production, pages)", p)
+			return fmt.Errorf("bench: --only: unknown part %q (heartbeat, memory, push, production, pages, newsletter)", p)
 		}
 	}
 	raiseFileLimit(o.streams + 4*o.connections + 1024)
@@ -157,6 +160,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if parts["pages"] {
 		if err := b.pages(ctx); err != nil { // bench_pages.go
+			return err
+		}
+	}
+	if parts["newsletter"] {
+		if err := b.newsletter(ctx, nl); err != nil { // bench_newsletter.go
 			return err
 		}
 	}

@@ -73,11 +73,13 @@ func (l *LogMailer) write(msg interface {
 }
 
 // SendCommit writes m after commit succeeds.
-func (l *LogMailer) SendCommit(ctx context.Context, m *kiosko.Message, commit func() error) error {
-	if err := commit(); err != nil {
-		return err
+func (l *LogMailer) SendCommit(ctx context.Context, m *kiosko.BulkMessage, commit func() error) error {
+	if commit != nil {
+		if err := commit(); err != nil {
+			return err
+		}
 	}
-	return l.Send(ctx, m)
+	return l.Send(ctx, m.Message())
 }
 
 // Close does nothing.

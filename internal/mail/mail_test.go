@@ -150,12 +150,12 @@ func TestBulkAbandonsTheMessageWhenCommitFails(t *testing.T) {
 	mp := mailpit.Start(t)
 	b := mustBulk(t, mail.Config{Addr: mp.SMTPAddr}, mail.BulkConfig{Connections: 1})
 	boom := errors.New("database is gone")
-	err := b.SendCommit(context.Background(), &kiosko.Message{To: "lost@example.com", Subject: "s", Text: "t"}, func() error { return boom })
+	err := b.SendCommit(context.Background(), &kiosko.BulkMessage{To: "lost@example.com", Subject: "s", Text: []kiosko.Piece{{Text: "t"}}}, func() error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v", err)
 	}
 	called := false
-	if err := b.SendCommit(context.Background(), &kiosko.Message{To: "kept@example.com", Subject: "s", Text: "t"}, func() error { called = true; return nil }); err != nil || !called {
+	if err := b.SendCommit(context.Background(), &kiosko.BulkMessage{To: "kept@example.com", Subject: "s", Text: []kiosko.Piece{{Text: "t"}}}, func() error { called = true; return nil }); err != nil || !called {
 		t.Fatalf("err = %v, commit called %v", err, called)
 	}
 	mp.WaitFor(t, "kept@example.com", 1)

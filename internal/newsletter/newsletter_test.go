@@ -3,6 +3,7 @@ package newsletter_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -202,6 +203,39 @@ func TestSendingTwiceSendsOnce(t *testing.T) {
 	mp.WaitFor(t, "c@example.com", 1)
 	if n := mp.Count(t); n != 3 {
 		t.Fatalf("%d messages, want 3", n)
+	}
+}
+
+// TestSendWhileEnqueueing sends while the deliveries are still being
+// added, a few subscribers at a time, in batches that do not divide the
+// list: everyone gets the issue once, on both databases.
+func TestSendWhileEnqueueing(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]func(testing.TB, string) *env{"sqlite": setup, "postgres": setupPostgres} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := startFlakySMTP(t, 0)
+			e := open(t, srv.addr)
+			e.n.Settings.EnqueueChunk, e.n.Settings.BatchSize = 7, 3
+			emails := make([]string, 100)
+			for i := range emails {
+				emails[i] = fmt.Sprintf("chunk%03d@example.com", i)
+			}
+			e.confirmed(t, "es", emails...)
+			var totals []int
+			rep, err := e.n.SendIssue(context.Background(), "es", kiosko.SendOptions{Progress: func(p kiosko.SendProgress) { totals = append(totals, p.Total) }})
+			if err != nil || rep.Sent != 100 || rep.Enqueued != 100 || rep.Counts.Sent != 100 {
+				t.Fatalf("%+v, %v", rep, err)
+			}
+			for _, m := range emails {
+				if n := srv.delivered(m); n != 1 {
+					t.Errorf("%s got %d", m, n)
+				}
+			}
+			if totals[0] != 7 || totals[len(totals)-1] != 100 {
+				t.Errorf("progress totals went %d ... %d, want 7 ... 100", totals[0], totals[len(totals)-1])
+			}
+		})
 	}
 }
 

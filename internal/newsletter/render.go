@@ -126,6 +126,7 @@ type issueData struct {
 	Date         string
 	ArticlesHTML htmltemplate.HTML // issue_articles.html, rendered once per issue
 	ArticlesText string            // issue_articles.txt
+	Greeting     string            // "Hola, Ana:", or a marker (PrepareIssue)
 }
 
 // issueArticles returns the rendered list of articles of d, from the cache
@@ -172,6 +173,43 @@ func (r *Renderer) issueArticles(d *issueData) (renderedArticles, error) {
 
 // Issue writes one recipient's copy of an issue.
 func (r *Renderer) Issue(c *kiosko.IssueContent) (*kiosko.Message, error) {
+	p, err := r.PrepareIssue(c)
+	if err != nil {
+		return nil, err
+	}
+	return p.Copy(c.Email, c.Name, c.UnsubscribeURL).Message(), nil
+}
+
+// Slots of a prepared issue: what differs from one recipient to the next.
+const (
+	slotNone = iota
+	slotGreeting
+	slotEmail
+	slotUnsubscribe
+)
+
+// segment is a stretch of a prepared body: a literal, or a slot.
+type segment struct {
+	text string
+	slot int
+}
+
+// preparedIssue is an issue rendered once, with slots for each recipient.
+type preparedIssue struct {
+	r          *Renderer
+	lang       string
+	subject    string
+	text, html []segment
+}
+
+// PrepareIssue renders an issue once for every recipient: the templates
+// run with a random marker in place of the greeting, the address and the
+// unsubscribe link, and the output is cut at the markers. A copy is then
+// the shared stretches with the recipient's values in between, escaped as
+// the templates would have, so it is byte for byte what rendering the
+// templates for that recipient writes. c's Email, Name and UnsubscribeURL
+// are not used.
+func (r *Renderer) PrepareIssue(c *kiosko.IssueContent) (kiosko.PreparedIssue, error) {
 	l := lang(c.Edition)
 	loc := r.location(c.Edition.Timezone)
 	d := issueData{IssueContent: c, Lang: l, Date: FormatDate(r.cat, l, c.Issue.Until.In(loc))}
@@ -180,11 +218,66 @@ func (r *Renderer) Issue(c *kiosko.IssueContent) (*kiosko.Message, error) {
 		return nil, err
 	}
 	d.ArticlesHTML, d.ArticlesText = arts.html, arts.text
+	mark := "kslot" + kiosko.NewToken()[:16]
+	marks := map[string]int{mark + "g": slotGreeting, mark + "e": slotEmail, mark + "u": slotUnsubscribe}
+	content := *c
+	content.Email, content.UnsubscribeURL = mark+"e", mark+"u"
+	d.IssueContent, d.Greeting = &content, mark+"g"
 	text, html, err := r.both("issue", d)
 	if err != nil {
 		return nil, err
 	}
-	return &kiosko.Message{To: c.Email, Subject: r.cat.T(l, "newsletter.issue.subject", c.Edition.Name, d.Date), Text: text, HTML: html}, nil
+	return &preparedIssue{r: r, lang: l, subject: r.cat.T(l, "newsletter.issue.subject", c.Edition.Name, d.Date),
+		text: cut(text, mark, marks), html: cut(html, mark, marks)}, nil
+}
+
+// cut splits s at every marker (mark plus one letter).
+func cut(s, mark string, marks map[string]int) []segment {
+	var out []segment
+	for {
+		i := strings.Index(s, mark)
+		if i < 0 || i+len(mark) >= len(s) {
+			break
+		}
+		slot, ok := marks[s[i:i+len(mark)+1]]
+		if !ok {
+			break
+		}
+		if i > 0 {
+			out = append(out, segment{text: s[:i]})
+		}
+		out = append(out, segment{slot: slot})
+		s = s[i+len(mark)+1:]
+	}
+	if s != "" {
+		out = append(out, segment{text: s})
+	}
+	return out
+}
+
+func (r *Renderer) greeting(lang, name string) string {
+	if name != "" {
+		return r.cat.T(lang, "newsletter.greeting_name", name)
+	}
+	return r.cat.T(lang, "newsletter.greeting")
+}
+
+// Copy returns one recipient's copy of the issue.
+func (p *preparedIssue) Copy(email, name, unsubscribeURL string) *kiosko.BulkMessage {
+	values := [...]string{slotGreeting: p.r.greeting(p.lang, name), slotEmail: email, slotUnsubscribe: unsubscribeURL}
+	fill := func(segs []segment, escape func(string) string) []kiosko.Piece {
+		out := make([]kiosko.Piece, len(segs))
+		for i, s := range segs {
+			if s.slot == slotNone {
+				out[i] = kiosko.Piece{Text: s.text, Shared: true}
+			} else {
+				out[i] = kiosko.Piece{Text: escape(values[s.slot])}
+			}
+		}
+		return out
+	}
+	return &kiosko.BulkMessage{To: email, Subject: p.subject,
+		Text: fill(p.text, func(s string) string { return s }), HTML: fill(p.html, htmltemplate.HTMLEscapeString)}
 }
 
 var bufs = make(chan *bytes.Buffer, 64)

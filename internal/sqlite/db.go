@@ -37,7 +37,8 @@ type DB struct {
 
 	lastPrune atomic.Int64 // unix nanos of the last failed sign-in prune
 
-	box atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
+	box           atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
+	deliveryStmts deliveryStmts              // newsletter.go: prepared once, reused by every batch
 }
 
 var _ kiosko.Store = (*DB)(nil)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/kiosko/kiosko"
@@ -283,6 +284,29 @@ func (db *DB) EnqueueDeliveries(ctx context.Context, issueID int64, at time.Time
 	return int(n), err
 }
 
+// EnqueueDeliveriesAfter adds the pending deliveries of up to limit
+// confirmed subscribers after subscriber id after.
+func (db *DB) EnqueueDeliveriesAfter(ctx context.Context, issueID, after int64, limit int, at time.Time) (int, int64, error) {
+	var last sql.NullInt64
+	if err := db.write.QueryRowContext(ctx, `SELECT max(id) FROM (SELECT s.id FROM newsletter_issues i
+		JOIN newsletter_subscribers s ON s.edition = i.edition AND s.status = 'confirmed'
+		WHERE i.id = ? AND s.id > ? ORDER BY s.id LIMIT ?)`, issueID, after, limit).Scan(&last); err != nil {
+		return 0, 0, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	if !last.Valid {
+		return 0, 0, nil
+	}
+	res, err := db.write.ExecContext(ctx, `INSERT INTO newsletter_deliveries (issue_id, subscriber_id, status, next_attempt_at)
+		SELECT i.id, s.id, 'pending', 0 FROM newsletter_issues i JOIN newsletter_subscribers s ON s.edition = i.edition AND s.status = 'confirmed'
+		WHERE i.id = ? AND s.id > ? AND s.id <= ? ORDER BY s.id
+		ON CONFLICT (issue_id, subscriber_id) DO NOTHING`, issueID, after, last.Int64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("enqueue deliveries: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), last.Int64, err
+}
+
 // SkipDeliveries marks skipped the pending deliveries of subscribers no
 // longer confirmed.
 func (db *DB) SkipDeliveries(ctx context.Context, issueID int64) (int, error) {
@@ -353,19 +377,45 @@ func (db *DB) MarkDeliverySent(ctx context.Context, id int64, at time.Time) erro
 	return execOne(ctx, db.write, errDeliveryNotFound(), `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = '' WHERE id = ?`, nanos(at), id)
 }
 
+// deliveryStmts are the statements of RecordDeliveries, prepared once on
+// the writer connection: preparing them again in every transaction cost
+// more than running them.
+type deliveryStmts struct {
+	once         sync.Once
+	err          error
+	sent, commit *sql.Stmt
+}
+
+func (db *DB) recordStmts(ctx context.Context) (*deliveryStmts, error) {
+	st := &db.deliveryStmts
+	st.once.Do(func() {
+		st.sent, st.err = db.write.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = ''
+			WHERE id IN (SELECT value FROM json_each(?))`)
+		if st.err != nil {
+			return
+		}
+		st.commit, st.err = db.write.PrepareContext(ctx, `UPDATE newsletter_deliveries SET status = 'committing'
+			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' RETURNING id`)
+	})
+	return st, st.err
+}
+
 // RecordDeliveries writes a sender's batch in one transaction. The ids go
 // in as one JSON array each: one statement per batch, not per row.
 func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]int64, error) {
+	st, err := db.recordStmts(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("record deliveries: %w", err)
+	}
 	var refused []int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		refused = nil
 		if len(b.Sent) > 0 {
 			ids, err := json.Marshal(b.Sent)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE newsletter_deliveries SET status = 'sent', sent_at = ?, last_error = ''
-				WHERE id IN (SELECT value FROM json_each(?))`, nanos(b.SentAt), string(ids)); err != nil {
+			if _, err := tx.StmtContext(ctx, st.sent).ExecContext(ctx, nanos(b.SentAt), string(ids)); err != nil {
 				return err
 			}
 		}
@@ -376,14 +426,21 @@ func (db *DB) RecordDeliveries(ctx context.Context, b kiosko.DeliveryBatch) ([]i
 		if err != nil {
 			return err
 		}
-		got, err := queryList(ctx, tx, scanInt64, `UPDATE newsletter_deliveries SET status = 'committing'
-			WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' RETURNING id`, string(ids))
+		rows, err := tx.StmtContext(ctx, st.commit).QueryContext(ctx, string(ids))
 		if err != nil {
 			return err
 		}
-		ok := make(map[int64]bool, len(got))
-		for _, id := range got {
+		defer rows.Close()
+		ok := make(map[int64]bool, len(b.Commit))
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
 			ok[id] = true
+		}
+		if err := rows.Err(); err != nil {
+			return err
 		}
 		for _, id := range b.Commit {
 			if !ok[id] {
@@ -464,10 +521,4 @@ func (db *DB) CountDeliveries(ctx context.Context, issueID int64) (kiosko.Delive
 		}
 	}
 	return c, rows.Err()
-}
-
-func scanInt64(r scanner) (int64, error) {
-	var n int64
-	err := r.Scan(&n)
-	return n, err
 }

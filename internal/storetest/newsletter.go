@@ -381,6 +381,52 @@ var newsletterTests = []test{
 		}
 	}},
 
+	{"EnqueueInChunks", func(t *testing.T, s kiosko.Store) {
+		ctx := t.Context()
+		newEdition(t, s, "es", kiosko.LangSpanish)
+		newEdition(t, s, "us", kiosko.LangEnglish)
+		var confirmed []*kiosko.Subscriber
+		for k := range 5 {
+			confirmed = append(confirmed, newSubscriber(t, s, "es", kiosko.SubscriberConfirmed))
+			if k == 2 {
+				newSubscriber(t, s, "es", kiosko.SubscriberPending)
+				newSubscriber(t, s, "us", kiosko.SubscriberConfirmed)
+			}
+		}
+		i := newIssue(t, s, "es", "2026-W45")
+		// The first subscriber already has a delivery, as in a resumed send.
+		added, last, err := s.EnqueueDeliveriesAfter(ctx, i.ID, 0, 1, t0)
+		ok(t, err)
+		if added != 1 || last != confirmed[0].ID {
+			t.Fatalf("EnqueueDeliveriesAfter(0, 1) = %d, %d; want 1, %d", added, last, confirmed[0].ID)
+		}
+		type chunk struct {
+			added int
+			last  int64
+		}
+		var got []chunk
+		for after := int64(0); ; {
+			added, last, err := s.EnqueueDeliveriesAfter(ctx, i.ID, after, 2, t0)
+			ok(t, err)
+			got = append(got, chunk{added, last})
+			if last == 0 || len(got) > 10 {
+				break
+			}
+			after = last
+		}
+		// Chunks of two confirmed subscribers of es, pending and other
+		// editions' left out, the one enqueued before not added again.
+		want := []chunk{{1, confirmed[1].ID}, {2, confirmed[3].ID}, {1, confirmed[4].ID}, {0, 0}}
+		if !slices.Equal(got, want) {
+			t.Fatalf("chunks = %v, want %v", got, want)
+		}
+		wantCounts(t, s, i.ID, kiosko.DeliveryCounts{Pending: 5})
+		ds, err := s.FindDueDeliveries(ctx, i.ID, t0, 0, 10)
+		ok(t, err)
+		sameIDs(t, "subscribers enqueued", ids(ds, func(d *kiosko.Delivery) int64 { return d.Subscriber.ID }),
+			ids(confirmed, func(s *kiosko.Subscriber) int64 { return s.ID }))
+	}},
+
 	{"DeliveryLifecycle", func(t *testing.T, s kiosko.Store) {
 		ctx := t.Context()
 		i, subs, ds := enqueued(t, s, 5)
