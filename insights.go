@@ -98,6 +98,9 @@ const (
 	CountSeats   = "seats"        // dimension: SeatNotShared, SeatPossibly, SeatWarned
 	CountView    = "article_view" // dimension: ReaderAnonymous, ReaderRegistered, ReaderSubscriber
 	CountWall    = "wall"         // dimension: WallRegistration, WallSubscription
+	// Kept by database triggers on the accounts and subscriptions tables.
+	CountSignUps       = "signups"
+	CountSubscriptions = "subscriptions"
 )
 
 // Who looked at an article page.

@@ -205,35 +205,16 @@ func (db *DB) PaywallByDay(ctx context.Context, from, to time.Time) ([]kiosko.Pa
 	return out, nil
 }
 
-// GrowthByDay counts accounts created and subscriptions started per day.
+// GrowthByDay reads the sign-up and subscription counters, which the
+// database's triggers keep (migration 0010).
 func (db *DB) GrowthByDay(ctx context.Context, from, to time.Time) ([]kiosko.GrowthDay, error) {
-	counts := func(table string) (map[int64]int64, error) {
-		rows, err := db.pool.Query(ctx, `SELECT created_at / $3, count(*) FROM `+table+` WHERE created_at >= $1 AND created_at < $2 GROUP BY 1`, nanos(from), nanos(to), dayNanos)
-		if err != nil {
-			return nil, fmt.Errorf("growth by day: %s: %w", table, err)
-		}
-		defer rows.Close()
-		m := map[int64]int64{}
-		for rows.Next() {
-			var d, n int64
-			if err := rows.Scan(&d, &n); err != nil {
-				return nil, err
-			}
-			m[d] = n
-		}
-		return m, rows.Err()
-	}
-	accts, err := counts("accounts")
+	c, err := db.counters(ctx, from, to, kiosko.CountSignUps, kiosko.CountSubscriptions)
 	if err != nil {
-		return nil, err
-	}
-	subs, err := counts("subscriptions")
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("growth by day: %w", err)
 	}
 	out := []kiosko.GrowthDay{}
-	for d := nanos(from) / dayNanos; d*dayNanos < nanos(to); d++ {
-		out = append(out, kiosko.GrowthDay{Day: dayOf(d), SignUps: accts[d], Subscriptions: subs[d]})
+	for _, d := range days(from, to) {
+		out = append(out, kiosko.GrowthDay{Day: kiosko.DayStart(d), SignUps: c[d]["signups/"], Subscriptions: c[d]["subscriptions/"]})
 	}
 	return out, nil
 }

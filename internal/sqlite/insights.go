@@ -21,45 +21,74 @@ func dayOf(n int64) time.Time { return time.Unix(0, n*dayNanos).UTC() }
 // batches are counted one after another: each event exactly once.
 func tallyLeaseEvents(ctx context.Context, tx *sql.Tx, events []kiosko.LeaseEvent) error {
 	t := kiosko.TallyLeaseEvents(events)
-	for r := range t.Readers {
-		var seen bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM lease_events WHERE account_id = ?1 AND at >= ?2 AND at < ?3 AND kind = 'claim')`,
-			r.AccountID, r.Day*dayNanos, (r.Day+1)*dayNanos).Scan(&seen); err != nil {
+	var stmts []*sql.Stmt
+	defer func() {
+		for _, s := range stmts {
+			s.Close()
+		}
+	}()
+	prep := func(q string) (*sql.Stmt, error) {
+		s, err := tx.PrepareContext(ctx, q)
+		if err == nil {
+			stmts = append(stmts, s)
+		}
+		return s, err
+	}
+	if len(t.Readers) > 0 {
+		seen, err := prep(`SELECT EXISTS (SELECT 1 FROM lease_events WHERE account_id = ?1 AND at >= ?2 AND at < ?3 AND kind = 'claim')`)
+		if err != nil {
 			return fmt.Errorf("tally readers: %w", err)
 		}
-		if !seen {
-			t.Reader(r.Day)
+		for r := range t.Readers {
+			var yes bool
+			if err := seen.QueryRowContext(ctx, r.AccountID, r.Day*dayNanos, (r.Day+1)*dayNanos).Scan(&yes); err != nil {
+				return fmt.Errorf("tally readers: %w", err)
+			}
+			if !yes {
+				t.Reader(r.Day)
+			}
 		}
 	}
-	for k, m := range t.Seats {
-		var wasRead bool
-		var was int
-		err := tx.QueryRowContext(ctx, `SELECT was_read, category FROM insight_seat_days WHERE day = ? AND seat_id = ?`, k.Day, k.SeatID).Scan(&wasRead, &was)
-		if err != nil && err != sql.ErrNoRows {
+	if len(t.Seats) > 0 {
+		stored, err := prep(`SELECT was_read, category FROM insight_seat_days WHERE day = ? AND seat_id = ?`)
+		if err != nil {
 			return fmt.Errorf("tally seats: %w", err)
 		}
-		atStart := false
-		if was == 0 && !m.Warned {
-			// A new seat-day: did the seat begin it under warning?
-			last := m.Before
-			if last == "" {
-				err := tx.QueryRowContext(ctx, `SELECT kind FROM lease_events WHERE seat_id = ?1 AND kind IN ('warning_set', 'warning_cleared') AND at < ?2 ORDER BY at DESC, id DESC LIMIT 1`,
-					k.SeatID, k.Day*dayNanos).Scan(&last)
-				if err != nil && err != sql.ErrNoRows {
-					return fmt.Errorf("tally seats: warning: %w", err)
-				}
+		lastWarning, err := prep(`SELECT kind FROM lease_events WHERE seat_id = ?1 AND kind IN ('warning_set', 'warning_cleared') AND at < ?2 ORDER BY at DESC, id DESC LIMIT 1`)
+		if err != nil {
+			return fmt.Errorf("tally seats: %w", err)
+		}
+		save, err := prep(`INSERT INTO insight_seat_days (day, seat_id, was_read, category) VALUES (?, ?, ?, ?)
+			ON CONFLICT (day, seat_id) DO UPDATE SET was_read = excluded.was_read, category = excluded.category`)
+		if err != nil {
+			return fmt.Errorf("tally seats: %w", err)
+		}
+		for k, m := range t.Seats {
+			var wasRead bool
+			var was int
+			if err := stored.QueryRowContext(ctx, k.Day, k.SeatID).Scan(&wasRead, &was); err != nil && err != sql.ErrNoRows {
+				return fmt.Errorf("tally seats: %w", err)
 			}
-			atStart = last == kiosko.EventWarningSet
+			atStart := false
+			if was == 0 && !m.Warned {
+				// A new seat-day: did the seat begin it under warning?
+				last := m.Before
+				if last == "" {
+					if err := lastWarning.QueryRowContext(ctx, k.SeatID, k.Day*dayNanos).Scan(&last); err != nil && err != sql.ErrNoRows {
+						return fmt.Errorf("tally seats: warning: %w", err)
+					}
+				}
+				atStart = last == kiosko.EventWarningSet
+			}
+			read, now := wasRead || m.Read, m.Category(was, atStart)
+			if read == wasRead && now == was {
+				continue
+			}
+			if _, err := save.ExecContext(ctx, k.Day, k.SeatID, read, now); err != nil {
+				return fmt.Errorf("tally seats: %w", err)
+			}
+			t.Seat(k.Day, wasRead, was, read, now)
 		}
-		read, now := wasRead || m.Read, m.Category(was, atStart)
-		if read == wasRead && now == was {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO insight_seat_days (day, seat_id, was_read, category) VALUES (?, ?, ?, ?)
-			ON CONFLICT (day, seat_id) DO UPDATE SET was_read = excluded.was_read, category = excluded.category`, k.Day, k.SeatID, read, now); err != nil {
-			return fmt.Errorf("tally seats: %w", err)
-		}
-		t.Seat(k.Day, wasRead, was, read, now)
 	}
 	for _, w := range t.Warnings {
 		var err error
@@ -195,35 +224,16 @@ func (db *DB) PaywallByDay(ctx context.Context, from, to time.Time) ([]kiosko.Pa
 	return out, nil
 }
 
-// GrowthByDay counts accounts created and subscriptions started per day.
+// GrowthByDay reads the sign-up and subscription counters, which the
+// database's triggers keep (migration 0010).
 func (db *DB) GrowthByDay(ctx context.Context, from, to time.Time) ([]kiosko.GrowthDay, error) {
-	counts := func(table string) (map[int64]int64, error) {
-		rows, err := db.read.QueryContext(ctx, `SELECT created_at / ?3, count(*) FROM `+table+` WHERE created_at >= ?1 AND created_at < ?2 GROUP BY 1`, nanos(from), nanos(to), dayNanos)
-		if err != nil {
-			return nil, fmt.Errorf("growth by day: %s: %w", table, err)
-		}
-		defer rows.Close()
-		m := map[int64]int64{}
-		for rows.Next() {
-			var d, n int64
-			if err := rows.Scan(&d, &n); err != nil {
-				return nil, err
-			}
-			m[d] = n
-		}
-		return m, rows.Err()
-	}
-	accts, err := counts("accounts")
+	c, err := db.counters(ctx, from, to, kiosko.CountSignUps, kiosko.CountSubscriptions)
 	if err != nil {
-		return nil, err
-	}
-	subs, err := counts("subscriptions")
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("growth by day: %w", err)
 	}
 	out := []kiosko.GrowthDay{}
-	for d := nanos(from) / dayNanos; d*dayNanos < nanos(to); d++ {
-		out = append(out, kiosko.GrowthDay{Day: dayOf(d), SignUps: accts[d], Subscriptions: subs[d]})
+	for _, d := range days(from, to) {
+		out = append(out, kiosko.GrowthDay{Day: kiosko.DayStart(d), SignUps: c[d]["signups/"], Subscriptions: c[d]["subscriptions/"]})
 	}
 	return out, nil
 }

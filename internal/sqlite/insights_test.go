@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -45,12 +46,22 @@ func TestInsightsBackfill(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for i, day := range []int{0, 0, 3} {
+		if _, err := db.write.Exec(`INSERT INTO accounts (email, password_hash, role, lang, password_changed_at, created_at) VALUES (?, 'h', 'reader', 'es', 1, ?)`,
+			fmt.Sprintf("old%d@x.test", i), nanos(day0.AddDate(0, 0, day).Add(time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
 	db.Close()
 	if db, err = Open(path); err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	storetest.CheckInsights(t, db, evs, day0, storetest.InsightDays)
+	g, err := db.GrowthByDay(t.Context(), day0, day0.AddDate(0, 0, 4))
+	if err != nil || g[0].SignUps != 2 || g[3].SignUps != 1 || g[1].SignUps != 0 {
+		t.Fatalf("sign-ups from before 0010: %+v, %v", g, err)
+	}
 	// New events then add to the backfilled counters.
 	more := storetest.InsightEvents(day0.AddDate(0, 0, storetest.InsightDays))
 	if err := db.AppendLeaseEvents(t.Context(), more); err != nil {

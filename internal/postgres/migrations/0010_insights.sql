@@ -40,6 +40,17 @@ CREATE INDEX newsletter_subscribers_confirmed ON newsletter_subscribers (confirm
 CREATE INDEX newsletter_subscribers_unsubscribed ON newsletter_subscribers (unsubscribed_at) WHERE unsubscribed_at IS NOT NULL;
 CREATE INDEX newsletter_subscribers_bounced ON newsletter_subscribers (bounced_at) WHERE bounced_at IS NOT NULL;
 
+-- Sign-ups and subscriptions started are counted by the database itself,
+-- whichever path inserts the row (sign-up, CLI, members import, demo).
+CREATE FUNCTION insight_count_created() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO insight_days (day, kind, dim, n) VALUES (NEW.created_at / 86400000000000, TG_ARGV[0], '', 1)
+		ON CONFLICT (day, kind, dim) DO UPDATE SET n = insight_days.n + 1;
+	RETURN NULL;
+END $$;
+CREATE TRIGGER accounts_insight AFTER INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION insight_count_created('signups');
+CREATE TRIGGER subscriptions_insight AFTER INSERT ON subscriptions FOR EACH ROW EXECUTE FUNCTION insight_count_created('subscriptions');
+
 -- backfill: the counters of the lease events written before this migration.
 INSERT INTO insight_days (day, kind, dim, n)
 SELECT at / 86400000000000, 'lease', kind, count(*) FROM lease_events GROUP BY 1, 3;
@@ -69,3 +80,9 @@ FROM (SELECT s.seat_id, s.at AS set_at,
 	FROM lease_events s WHERE s.kind = 'warning_set') AS w
 WHERE true
 ON CONFLICT DO NOTHING;
+
+INSERT INTO insight_days (day, kind, dim, n)
+SELECT created_at / 86400000000000, 'signups', '', count(*) FROM accounts GROUP BY 1;
+
+INSERT INTO insight_days (day, kind, dim, n)
+SELECT created_at / 86400000000000, 'subscriptions', '', count(*) FROM subscriptions GROUP BY 1;

@@ -40,6 +40,17 @@ CREATE INDEX newsletter_subscribers_confirmed ON newsletter_subscribers (confirm
 CREATE INDEX newsletter_subscribers_unsubscribed ON newsletter_subscribers (unsubscribed_at) WHERE unsubscribed_at IS NOT NULL;
 CREATE INDEX newsletter_subscribers_bounced ON newsletter_subscribers (bounced_at) WHERE bounced_at IS NOT NULL;
 
+-- Sign-ups and subscriptions started are counted by the database itself,
+-- whichever path inserts the row (sign-up, CLI, members import, demo).
+CREATE TRIGGER accounts_insight AFTER INSERT ON accounts BEGIN
+	INSERT INTO insight_days (day, kind, dim, n) VALUES (NEW.created_at / 86400000000000, 'signups', '', 1)
+		ON CONFLICT (day, kind, dim) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER subscriptions_insight AFTER INSERT ON subscriptions BEGIN
+	INSERT INTO insight_days (day, kind, dim, n) VALUES (NEW.created_at / 86400000000000, 'subscriptions', '', 1)
+		ON CONFLICT (day, kind, dim) DO UPDATE SET n = n + 1;
+END;
+
 -- backfill: the counters of the lease events written before this migration.
 INSERT INTO insight_days (day, kind, dim, n)
 SELECT at / 86400000000000, 'lease', kind, count(*) FROM lease_events GROUP BY 1, 3;
@@ -69,3 +80,9 @@ FROM (SELECT s.seat_id, s.at AS set_at,
 	FROM lease_events s WHERE s.kind = 'warning_set') AS w
 WHERE true
 ON CONFLICT DO NOTHING;
+
+INSERT INTO insight_days (day, kind, dim, n)
+SELECT created_at / 86400000000000, 'signups', '', count(*) FROM accounts GROUP BY 1;
+
+INSERT INTO insight_days (day, kind, dim, n)
+SELECT created_at / 86400000000000, 'subscriptions', '', count(*) FROM subscriptions GROUP BY 1;
