@@ -165,6 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
 	m.Deps.ContactEmail = cfg.ContactEmail
+	m.Deps.Views = m.startViews(store, workers) // console.go
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}

@@ -74,6 +74,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, fmt.Errorf("article %s: %w", a.ID, err))
 		return
 	}
+	s.d.Views.Article(p.Identity != nil, v.Decision) // insights: every page shown counts
 	v.JSONLD = s.jsonLD(p, v)
 	if more, err := s.d.Store.FindArticles(r.Context(), kiosko.ArticleFilter{Edition: ed.Code, VisibleAt: s.d.Clock.Now(), Limit: 4}); err == nil {
 		for _, m := range more {
