@@ -280,8 +280,7 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 	checks := map[string]string{"database": "ok"}
 	status := http.StatusOK
 	if err := m.Store.Ping(ctx); err != nil {
-		checks["database"] = "unreachable"
-		m.Metrics.DatabaseErrors.Inc()
+		checks["database"] = "unreachable" // counted by the store's OnError (observe.go)
 		status = http.StatusServiceUnavailable
 		m.Log.Warn("readiness: database", "err", err)
 	}

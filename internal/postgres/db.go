@@ -33,6 +33,7 @@ type DB struct {
 	version int // schema version after Open
 
 	lastPrune atomic.Int64 // unix nanos of the last failed sign-in prune
+	errs      *errorTracer // OnError (dberrors.go)
 }
 
 var _ kiosko.Store = (*DB)(nil)
@@ -62,11 +63,13 @@ func open(ctx context.Context, url string, migrations fs.FS) (*DB, error) {
 	}
 	// A broken connection is found by the health check, not by a reader.
 	cfg.HealthCheckPeriod = 15 * time.Second
+	errs := &errorTracer{}
+	cfg.ConnConfig.Tracer = errs
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{pool: pool, errs: errs}
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err
