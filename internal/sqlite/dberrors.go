@@ -139,12 +139,18 @@ type countingStmt struct {
 func (s *countingStmt) Close() error  { return s.stmt.Close() }
 func (s *countingStmt) NumInput() int { return s.stmt.NumInput() }
 func (s *countingStmt) Exec(args []driver.Value) (driver.Result, error) {
-	r, err := s.stmt.Exec(args) //nolint:staticcheck // the driver's own fallback
-	return r, s.hook.seen(err)
+	return s.ExecContext(context.Background(), named(args))
 }
 func (s *countingStmt) Query(args []driver.Value) (driver.Rows, error) {
-	r, err := s.stmt.Query(args) //nolint:staticcheck // the driver's own fallback
-	return r, s.hook.seen(err)
+	return s.QueryContext(context.Background(), named(args))
+}
+
+func named(args []driver.Value) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		out[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return out
 }
 func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	r, err := s.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
