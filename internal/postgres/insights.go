@@ -131,7 +131,7 @@ func (db *DB) AddInsightCounts(ctx context.Context, counts []kiosko.InsightCount
 // by day number, then "kind/dim".
 func (db *DB) counters(ctx context.Context, from, to time.Time, kinds ...string) (map[int64]map[string]int64, error) {
 	rows, err := db.pool.Query(ctx, `SELECT day, kind, dim, n FROM insight_days WHERE day >= $1 AND day < $2 AND kind = ANY($3)`,
-		kiosko.DayNumber(from), kiosko.DayNumber(to), kinds)
+		kiosko.DayNumber(from), dayAfter(to), kinds)
 	if err != nil {
 		return nil, fail("insight counters", err)
 	}
@@ -151,13 +151,23 @@ func (db *DB) counters(ctx context.Context, from, to time.Time, kinds ...string)
 	return out, rows.Err()
 }
 
-// days lists the day numbers of [from, to).
+// days lists the day numbers of the days [from, to) touches.
 func days(from, to time.Time) []int64 {
 	var out []int64
-	for d := kiosko.DayNumber(from); d < kiosko.DayNumber(to); d++ {
+	for d := kiosko.DayNumber(from); d < dayAfter(to); d++ {
 		out = append(out, d)
 	}
 	return out
+}
+
+// dayAfter is the first day number not in a range ending at to: the day
+// of to, or the next one when to is not midnight.
+func dayAfter(to time.Time) int64 {
+	d := kiosko.DayNumber(to)
+	if !kiosko.DayStart(d).Equal(to) {
+		d++
+	}
+	return d
 }
 
 // ReadingByDay reads the lease event and reader counters.

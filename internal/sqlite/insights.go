@@ -134,7 +134,7 @@ func (db *DB) AddInsightCounts(ctx context.Context, counts []kiosko.InsightCount
 // keyed by day number, then kind, then dimension.
 func (db *DB) counters(ctx context.Context, from, to time.Time, kinds ...string) (map[int64]map[string]int64, error) {
 	q := `SELECT day, kind, dim, n FROM insight_days WHERE day >= ?1 AND day < ?2 AND kind IN (` + placeholders(len(kinds), 3) + `)`
-	args := []any{kiosko.DayNumber(from), kiosko.DayNumber(to)}
+	args := []any{kiosko.DayNumber(from), dayAfter(to)}
 	for _, k := range kinds {
 		args = append(args, k)
 	}
@@ -169,13 +169,23 @@ func placeholders(n, first int) string {
 	return string(b)
 }
 
-// days lists the day numbers of [from, to).
+// days lists the day numbers of the days [from, to) touches.
 func days(from, to time.Time) []int64 {
 	var out []int64
-	for d := kiosko.DayNumber(from); d < kiosko.DayNumber(to); d++ {
+	for d := kiosko.DayNumber(from); d < dayAfter(to); d++ {
 		out = append(out, d)
 	}
 	return out
+}
+
+// dayAfter is the first day number not in a range ending at to: the day
+// of to, or the next one when to is not midnight.
+func dayAfter(to time.Time) int64 {
+	d := kiosko.DayNumber(to)
+	if !kiosko.DayStart(d).Equal(to) {
+		d++
+	}
+	return d
 }
 
 // ReadingByDay reads the lease event and reader counters.

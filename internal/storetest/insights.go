@@ -169,6 +169,12 @@ var insightsTests = []test{
 				t.Errorf("day %d (%s): %s, want %s", i, p.Day, g, want[i])
 			}
 		}
+		// A range ending during a day includes that day, as "up to now" does.
+		part, err := s.PaywallByDay(ctx, day0, day0.Add(36*time.Hour))
+		ok(t, err)
+		if len(part) != 2 || part[1].Registered != 3 {
+			t.Fatalf("a range ending at noon: %+v", part)
+		}
 	}},
 }
 
