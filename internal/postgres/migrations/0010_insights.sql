@@ -44,6 +44,10 @@ CREATE INDEX newsletter_subscribers_bounced ON newsletter_subscribers (bounced_a
 -- whichever path inserts the row (sign-up, CLI, members import, demo).
 CREATE FUNCTION insight_count_created() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+	-- kiosko migrate-data copies the counters with the rows they count.
+	IF current_setting('kiosko.copying', true) = 'on' THEN
+		RETURN NULL;
+	END IF;
 	INSERT INTO insight_days (day, kind, dim, n) VALUES (NEW.created_at / 86400000000000, TG_ARGV[0], '', 1)
 		ON CONFLICT (day, kind, dim) DO UPDATE SET n = insight_days.n + 1;
 	RETURN NULL;

@@ -1,14 +1,15 @@
 -- Insights read daily counters instead of counting the event log: one row
 -- per UTC day (days since 1970-01-01), kind and dimension, added to in the
 -- transaction that writes the events (kiosko.TallyLeaseEvents) or by the
--- page-view recorder's flush. Charts then read a few hundred rows.
+-- page-view recorder's flush. Charts then read a few hundred rows. Tables
+-- keep their rowid: kiosko migrate-data copies every table in rowid order.
 CREATE TABLE insight_days (
 	day  INTEGER NOT NULL,
 	kind TEXT    NOT NULL,
 	dim  TEXT    NOT NULL DEFAULT '',
 	n    INTEGER NOT NULL,
 	PRIMARY KEY (day, kind, dim)
-) WITHOUT ROWID;
+);
 
 -- How each seat is sorted on each day it had reading or warning events
 -- (kiosko.SeatNotShared...), so a later event of the day can move it up
@@ -19,7 +20,7 @@ CREATE TABLE insight_seat_days (
 	was_read INTEGER NOT NULL,
 	category INTEGER NOT NULL,
 	PRIMARY KEY (day, seat_id)
-) WITHOUT ROWID;
+);
 
 -- Every sharing warning with the first clearing of its seat after it.
 CREATE TABLE insight_warnings (
@@ -28,7 +29,7 @@ CREATE TABLE insight_warnings (
 	cleared_at INTEGER,
 	reason     TEXT    NOT NULL DEFAULT '',
 	PRIMARY KEY (seat_id, set_at)
-) WITHOUT ROWID;
+);
 CREATE INDEX insight_warnings_set ON insight_warnings (set_at);
 
 -- The counters replace the covering index 0007 added for counting lease
