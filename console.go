@@ -27,6 +27,8 @@ const (
 	EventAdminPlanSaved       = "admin.plan_saved"
 	EventAdminDeleteRequested = "admin.delete_requested"
 	EventAdminKeyRevoked      = "admin.api_key_revoked"
+	EventAdminKeyCreated      = "admin.api_key_created" // data: key id, name, prefix, scopes (never the key)
+	EventAdminEditionAdded    = "admin.edition_added"   // data: the edition
 )
 
 // AccountQuery narrows SearchAccounts. Accounts come newest first and are

@@ -32,13 +32,14 @@ type AccessDecision struct {
 	Remaining int  // free articles left this month after this one
 	Count     bool // this opening must be recorded against the meter
 	Metered   bool // the meter applies to this reader and article
+	Seat      bool // the reader has a seat: a subscriber (insights count by it)
 }
 
 // DecideAccess applies the paywall. read lists the free articles already
 // opened this month; opening one of them again costs nothing.
 func DecideAccess(a *Article, hasSeat, signedIn bool, limit int, read []string) AccessDecision {
 	if hasSeat || a.Access == AccessOpen {
-		return AccessDecision{Allowed: true}
+		return AccessDecision{Allowed: true, Seat: hasSeat}
 	}
 	if a.Access == AccessSubscriber {
 		return AccessDecision{Wall: WallSubscribe, Limit: limit, Remaining: max(limit-len(read), 0)}

@@ -42,6 +42,8 @@ const (
 	ActionDelete       = "delete"
 	ActionSavePlan     = "save_plan"
 	ActionRevokeKey    = "revoke_api_key"
+	ActionCreateKey    = "create_api_key"
+	ActionAddEdition   = "add_edition"
 )
 
 func (c *Console) now() time.Time { return c.Clock.Now() }
@@ -425,4 +427,32 @@ func (c *Console) RevokeAPIKey(ctx context.Context, admin *kiosko.Account, k *ki
 	c.record(ctx, kiosko.EventAdminKeyRevoked, admin, 0, map[string]any{"key": k.ID, "name": k.Name, "prefix": k.Prefix})
 	c.done(ActionRevokeKey)
 	return nil
+}
+
+// AddEdition adds an edition; every node serves its front page at once.
+func (c *Console) AddEdition(ctx context.Context, admin *kiosko.Account, e *kiosko.Edition) error {
+	if err := kiosko.ValidateEdition(e); err != nil {
+		return err
+	}
+	if err := c.Store.CreateEdition(ctx, e); err != nil {
+		return err
+	}
+	c.record(ctx, kiosko.EventAdminEditionAdded, admin, 0, map[string]any{"code": e.Code, "name": e.Name, "lang": e.Lang, "tz": e.Timezone})
+	c.done(ActionAddEdition)
+	return nil
+}
+
+// CreateAPIKey makes a key; secret is the key itself, to show once: only
+// its hash is stored.
+func (c *Console) CreateAPIKey(ctx context.Context, admin *kiosko.Account, name string, scopes []string) (k *kiosko.APIKey, secret string, err error) {
+	k, secret, err = kiosko.NewAPIKey(name, scopes, c.now())
+	if err != nil {
+		return nil, "", err
+	}
+	if err := c.Store.CreateAPIKey(ctx, k); err != nil {
+		return nil, "", err
+	}
+	c.record(ctx, kiosko.EventAdminKeyCreated, admin, 0, map[string]any{"key": k.ID, "name": k.Name, "prefix": k.Prefix, "scopes": k.Scopes})
+	c.done(ActionCreateKey)
+	return k, secret, nil
 }

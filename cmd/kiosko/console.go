@@ -36,6 +36,18 @@ func (m *Main) startConsole(site *web.Server) (http.Handler, error) {
 	return h, nil
 }
 
+// viewFlushEvery is how often counted page views are written.
+const viewFlushEvery = 10 * time.Second
+
+// startViews starts the page-view recorder's flusher; it flushes once
+// more when the workers stop, before the store closes.
+func (m *Main) startViews(store kiosko.Store, workers context.Context) *kiosko.ViewRecorder {
+	v := kiosko.NewViewRecorder(store, m.Clock, m.Log)
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); v.Run(workers, viewFlushEvery) }()
+	return v
+}
+
 // mailLog records every email sent to an account in its timeline (the
 // subject only: bodies may carry links with tokens).
 type mailLog struct {

@@ -21,6 +21,7 @@ var adminPaths = []struct{ method, path string }{
 	{"POST", "/admin/accounts/2/reset"}, {"POST", "/admin/accounts/2/delete"}, {"GET", "/admin/admin.css"},
 	{"GET", "/admin/plans"}, {"POST", "/admin/plans"}, {"GET", "/admin/insights"}, {"GET", "/admin/insights?format=csv&chart=sharing"},
 	{"GET", "/admin/newsletter"}, {"GET", "/admin/editions"}, {"GET", "/admin/apikeys"}, {"GET", "/admin/webhooks"}, {"GET", "/admin/no-such-page"},
+	{"POST", "/admin/editions"}, {"POST", "/admin/apikeys"},
 }
 
 // TestConsoleOnlyForAdmins: anonymous visitors, readers and editors get

@@ -161,6 +161,11 @@ func migrateData(ctx context.Context, path, pgURL string) (*dataReport, error) {
 		return nil, fmt.Errorf("target: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The copied counters already count the copied rows: the insights
+	// triggers (migration 0010) stand aside for this transaction.
+	if _, err := tx.Exec(ctx, `SET LOCAL kiosko.copying = 'on'`); err != nil {
+		return nil, fmt.Errorf("target: %w", err)
+	}
 
 	plan, err := planCopy(ctx, sconn, tx)
 	if err != nil {

@@ -36,6 +36,12 @@ func (m *Main) observe(rm *kiosko.ReadingMetrics) {
 	if m.redis != nil {
 		m.redis.AddHook(redisErrors{m.Metrics})
 	}
+	// Every failed statement, transaction or connection of either
+	// database (readiness pings included); not found and conflicts are
+	// answers, not failures.
+	if db, ok := kiosko.StoreAs[interface{ OnError(func(error)) }](m.Store); ok {
+		db.OnError(func(error) { m.Metrics.DatabaseErrors.Inc() })
+	}
 }
 
 // redisErrors counts failed Redis commands; redis.Nil (no such key) is an

@@ -166,6 +166,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"), TrustProxy: cfg.TrustProxy, Log: m.Log,
 		TrustedProxies: cfg.TrustedProxies, HSTS: strings.HasPrefix(cfg.PublicURL, "https://")}
 	m.Deps.ContactEmail = cfg.ContactEmail
+	m.Deps.Views = m.startViews(store, workers) // console.go
 	if m.Deps.Billing, err = newBilling(cfg, m.Deps); err != nil {
 		return err
 	}
@@ -280,8 +281,7 @@ func (m *Main) ready(w http.ResponseWriter, r *http.Request) {
 	checks := map[string]string{"database": "ok"}
 	status := http.StatusOK
 	if err := m.Store.Ping(ctx); err != nil {
-		checks["database"] = "unreachable"
-		m.Metrics.DatabaseErrors.Inc()
+		checks["database"] = "unreachable" // counted by the store's OnError (observe.go)
 		status = http.StatusServiceUnavailable
 		m.Log.Warn("readiness: database", "err", err)
 	}

@@ -89,6 +89,11 @@ func (h *Handler) insights(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	paywall, err := h.d.Store.PaywallByDay(ctx, from, to)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	outcomes, err := h.d.Store.WarningOutcomes(ctx, from, to, followUp)
 	if err != nil {
 		h.serverError(w, r, err)
@@ -122,6 +127,13 @@ func (h *Handler) insights(w http.ResponseWriter, r *http.Request) {
 			{p.T("admin.insights.claims"), col(n, func(i int) int64 { return reading[i].Claims })},
 			{p.T("admin.insights.conflicts"), col(n, func(i int) int64 { return reading[i].Conflicts })},
 			{p.T("admin.insights.all_takeovers"), col(n, func(i int) int64 { return reading[i].Contested + reading[i].Quiet })}}},
+		{ID: "views", Title: p.T("admin.insights.views"), Days: days, Stacked: true, Series: []Series{
+			{p.T("admin.insights.views_anonymous"), col(n, func(i int) int64 { return paywall[i].Anonymous })},
+			{p.T("admin.insights.views_registered"), col(n, func(i int) int64 { return paywall[i].Registered })},
+			{p.T("admin.insights.views_subscriber"), col(n, func(i int) int64 { return paywall[i].Subscriber })}}},
+		{ID: "walls", Title: p.T("admin.insights.walls"), Days: days, Series: []Series{
+			{p.T("admin.insights.wall_registration"), col(n, func(i int) int64 { return paywall[i].RegistrationWalls })},
+			{p.T("admin.insights.wall_subscription"), col(n, func(i int) int64 { return paywall[i].SubscriptionWalls })}}},
 		{ID: "growth", Title: p.T("admin.insights.growth"), Days: days, Series: []Series{
 			{p.T("admin.insights.signups"), col(n, func(i int) int64 { return growth[i].SignUps })},
 			{p.T("admin.insights.subscriptions"), col(n, func(i int) int64 { return growth[i].Subscriptions })}}},

@@ -59,7 +59,10 @@ func (h *Handler) editions(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
-	p.Data = eds
+	if code := r.URL.Query().Get("added"); code != "" {
+		p.Notice = p.T("admin.editions.added", code)
+	}
+	p.Data = &editionsData{Editions: eds, Form: kiosko.Edition{Lang: p.Lang}}
 	h.render(w, r, http.StatusOK, "editions", p)
 }
 
@@ -76,7 +79,7 @@ func (h *Handler) apiKeys(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("revoked") != "" {
 		p.Notice = p.T("admin.apikeys.revoked")
 	}
-	p.Data = keys
+	p.Data = &apiKeysData{Keys: keys, Scopes: kiosko.Scopes}
 	h.render(w, r, http.StatusOK, "apikeys", p)
 }
 

@@ -203,6 +203,7 @@ func (h *Handler) access(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	out.Metered, out.Remaining, out.Limit = dec.Metered, dec.Remaining, dec.Limit
+	h.d.Views.Article(id != nil, dec) // insights: every decision the embed shows counts
 	w.Header().Set("Cache-Control", "no-store")
 	httpx.WriteJSON(w, http.StatusOK, out)
 }

@@ -46,6 +46,7 @@ type Deps struct {
 	Accounts        *kiosko.Accounts    // verification, email change, export, deletion; nil: those routes answer 404
 	ContactEmail    string              // KIOSKO_CONTACT_EMAIL: where readers write for a plan
 	Log             *slog.Logger
+	Views           *kiosko.ViewRecorder // article pages shown, for the insights; nil counts nothing
 
 	// WebhookAllowPrivate (KIOSKO_WEBHOOK_ALLOW_PRIVATE) lets webhook
 	// endpoints be on loopback or private addresses.

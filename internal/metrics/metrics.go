@@ -76,7 +76,7 @@ func New(rm *kiosko.ReadingMetrics) *Metrics {
 		WebhookDeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kiosko_webhook_deliveries_total",
 			Help: "Attempts to deliver outgoing webhooks, by result."}, []string{"result"}),
 		DatabaseErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "kiosko_database_errors_total",
-			Help: "Database calls that failed (readiness pings and requests that failed inside)."}),
+			Help: "Database statements, transactions and connections that failed (not found and conflicts are answers, not failures)."}),
 		RedisErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "kiosko_redis_errors_total",
 			Help: "Redis commands that failed (a missing key is not a failure)."}),
 		AdminActions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kiosko_admin_actions_total",

@@ -35,7 +35,8 @@ type DB struct {
 
 	lastPrune atomic.Int64 // unix nanos of the last failed sign-in prune
 
-	box atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
+	box  atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
+	errs *errorTracer               // OnError (dberrors.go)
 }
 
 var _ kiosko.Store = (*DB)(nil)
@@ -65,11 +66,13 @@ func open(ctx context.Context, url string, migrations fs.FS) (*DB, error) {
 	}
 	// A broken connection is found by the health check, not by a reader.
 	cfg.HealthCheckPeriod = 15 * time.Second
+	errs := &errorTracer{}
+	cfg.ConnConfig.Tracer = errs
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	db := &DB{pool: pool}
+	db := &DB{pool: pool, errs: errs}
 	if err := db.Ping(ctx); err != nil {
 		pool.Close()
 		return nil, err

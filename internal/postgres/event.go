@@ -14,6 +14,9 @@ func (db *DB) AppendLeaseEvents(ctx context.Context, events []kiosko.LeaseEvent)
 		return nil
 	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		if err := tallyLeaseEvents(ctx, tx, events); err != nil { // insights.go
+			return err
+		}
 		var b pgx.Batch
 		for i := range events {
 			e := &events[i]

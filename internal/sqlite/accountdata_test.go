@@ -180,6 +180,6 @@ func TestMigration0008KeepsExistingAccountsVerifiedAndDropsAddresses(t *testing.
 		t.Errorf("device after 0008: %+v, %v; want no address and no time zone", dev, err)
 	}
 	if dev != nil && dev.Lang != "" {
-		t.Errorf("device after 0012: lang %q, want none until its next request", dev.Lang)
+		t.Errorf("device after 0011: lang %q, want none until its next request", dev.Lang)
 	}
 }

@@ -70,6 +70,9 @@ func loadAccounts(b *testing.B, n int) *DB {
 //
 //	go test ./internal/sqlite -run '^$' -bench BenchmarkConsole -benchtime 200x
 func BenchmarkConsoleSearch(b *testing.B) {
+	if testing.Short() {
+		b.Skip("loads 1,000,000 accounts")
+	}
 	n := consoleBenchAccounts()
 	db := loadAccounts(b, n)
 	for _, c := range []struct {

@@ -39,6 +39,7 @@ type DB struct {
 
 	box           atomic.Pointer[atrest.Box] // seals secrets at rest (secrets.go); nil: kept clear
 	deliveryStmts deliveryStmts              // newsletter.go: prepared once, reused by every batch
+	errs          *errorHook                 // OnError (dberrors.go)
 }
 
 var _ kiosko.Store = (*DB)(nil)
@@ -59,25 +60,28 @@ func open(path string, migrations fs.FS) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: create directory: %w", err)
 		}
 	}
-	write, err := sql.Open("sqlite", dsn(path, "_txlock=immediate"))
+	errs := &errorHook{}
+	wc, err := newConnector(dsn(path, "_txlock=immediate"), errs)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
+	write := sql.OpenDB(wc)
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 
-	read, err := sql.Open("sqlite", dsn(path, "_pragma=query_only(1)"))
+	rc, err := newConnector(dsn(path, "_pragma=query_only(1)"), errs)
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
 	}
+	read := sql.OpenDB(rc)
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
 
-	db := &DB{path: path, write: write, read: read}
+	db := &DB{path: path, write: write, read: read, errs: errs}
 	ctx := context.Background()
 	// The writer connects first so WAL mode is set before any reader opens.
 	if err := write.PingContext(ctx); err != nil {

@@ -14,6 +14,9 @@ func (db *DB) AppendLeaseEvents(ctx context.Context, events []kiosko.LeaseEvent)
 		return nil
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tallyLeaseEvents(ctx, tx, events); err != nil { // insights.go
+			return err
+		}
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO lease_events (kind, seat_id, account_id, device, other_device, reason, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`)
 		if err != nil {

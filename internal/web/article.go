@@ -76,8 +76,8 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// From here on what this view is (v.Decision, v.ShowBody, v.Conflict)
-	// is known, whether its page comes from the cache or is rendered: a
-	// hook that counts views or walls shown belongs here.
+	// is known, whether its page comes from the cache or is rendered.
+	s.d.Views.Article(p.Identity != nil, v.Decision) // insights: every page shown counts
 	// An anonymous view of an open article is the same for everyone.
 	public := p.Identity == nil && a.Access == kiosko.AccessOpen
 	more, serial, err := s.frontArticles(r.Context(), ed.Code, p.Now, frontPageSize)
