@@ -132,5 +132,5 @@ func SeedHistory(ctx context.Context, store kiosko.Store, hasher kiosko.Password
 	if err := store.AppendLeaseEvents(ctx, stored); err != nil {
 		return fmt.Errorf("demo history: %w", err)
 	}
-	return nil
+	return seedViews(ctx, store, start, now, stored)
 }

@@ -22,6 +22,9 @@ func TestSeedHistoryShowsEveryChart(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now().UTC()
 	start := time.Now()
+	if err := Seed(ctx, db, &password.Hasher{Memory: 64, Time: 1, Threads: 1}, now); err != nil {
+		t.Fatal(err)
+	}
 	if err := SeedHistory(ctx, db, &password.Hasher{Memory: 64, Time: 1, Threads: 1}, now, DefaultHistory); err != nil {
 		t.Fatal(err)
 	}
@@ -57,5 +60,26 @@ func TestSeedHistoryShowsEveryChart(t *testing.T) {
 	}
 	if signups == 0 {
 		t.Fatal("no sign-ups in the last 30 days")
+	}
+	paywall, err := db.PaywallByDay(ctx, from, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum kiosko.PaywallDay
+	for _, d := range paywall {
+		sum.Anonymous += d.Anonymous
+		sum.Registered += d.Registered
+		sum.Subscriber += d.Subscriber
+		sum.RegistrationWalls += d.RegistrationWalls
+		sum.SubscriptionWalls += d.SubscriptionWalls
+	}
+	if sum.Anonymous == 0 || sum.Registered == 0 || sum.Subscriber == 0 || sum.RegistrationWalls == 0 || sum.SubscriptionWalls == 0 {
+		t.Fatalf("paywall over 30 days: %+v; want views of each reader kind and both walls", sum)
+	}
+	// The meter is the real one: an anonymous visitor meets the
+	// registration wall only after ten free articles in a month, so walls
+	// are fewer than views.
+	if sum.RegistrationWalls >= sum.Anonymous {
+		t.Errorf("registration walls %d not fewer than anonymous views %d", sum.RegistrationWalls, sum.Anonymous)
 	}
 }
