@@ -18,14 +18,18 @@ type DeviceSeen struct {
 
 // DeviceActivity keeps, in memory, when each signed-in device was last
 // used (every authenticated request, heartbeats included), and writes it
-// to the devices table in one batch at most once per Every: the device
-// list's "last seen" is never more than that behind, and a heartbeat adds
-// no database write of its own.
+// to the devices table at most once per Every: the device list's "last
+// seen" is never more than that behind, and a heartbeat adds no database
+// write of its own. A flush writes in chunks of Chunk devices with Pause
+// between them, so a site with 100,000 devices in use never holds the
+// database's writer (and a core) for one long transaction a minute.
 type DeviceActivity struct {
 	Store interface {
 		TouchDevices(ctx context.Context, seen []DeviceSeen) error
 	}
 	Every time.Duration // 1 minute when 0
+	Chunk int           // devices per write; 500 when 0
+	Pause time.Duration // between chunks; 0: none
 	Log   *slog.Logger
 
 	mu      sync.Mutex
@@ -67,8 +71,10 @@ func (d *DeviceActivity) NoteLang(accountID int64, deviceID, lang string) {
 	d.mu.Unlock()
 }
 
-// Flush writes what was noted since the last flush.
-func (d *DeviceActivity) Flush(ctx context.Context) error {
+// Flush writes what was noted since the last flush, without pauses.
+func (d *DeviceActivity) Flush(ctx context.Context) error { return d.flush(ctx, 0) }
+
+func (d *DeviceActivity) flush(ctx context.Context, pause time.Duration) error {
 	d.mu.Lock()
 	batch, langs := d.pending, d.langs
 	d.pending, d.langs = nil, nil
@@ -85,30 +91,51 @@ func (d *DeviceActivity) Flush(ctx context.Context) error {
 			seen = append(seen, DeviceSeen{AccountID: k.account, DeviceID: k.device, Lang: lang})
 		}
 	}
-	if err := d.Store.TouchDevices(ctx, seen); err != nil {
-		// Keep them for the next flush, unless newer ones came.
-		d.mu.Lock()
-		for _, s := range seen {
-			k := deviceKey{account: s.AccountID, device: s.DeviceID}
-			if d.pending == nil {
-				d.pending = map[deviceKey]time.Time{}
-			}
-			if s.At.After(d.pending[k]) {
-				d.pending[k] = s.At
-			}
-			if s.Lang != "" {
-				if d.langs == nil {
-					d.langs = map[deviceKey]string{}
-				}
-				if _, newer := d.langs[k]; !newer {
-					d.langs[k] = s.Lang
-				}
+	chunk := d.Chunk
+	if chunk <= 0 {
+		chunk = 500
+	}
+	for len(seen) > 0 {
+		n := min(chunk, len(seen))
+		if err := d.Store.TouchDevices(ctx, seen[:n]); err != nil {
+			d.keep(seen)
+			return err
+		}
+		seen = seen[n:]
+		if len(seen) > 0 && pause > 0 {
+			select {
+			case <-ctx.Done():
+				d.keep(seen)
+				return ctx.Err()
+			case <-time.After(pause):
 			}
 		}
-		d.mu.Unlock()
-		return err
 	}
 	return nil
+}
+
+// keep puts what a flush could not write back for the next one, unless
+// newer notes came meanwhile.
+func (d *DeviceActivity) keep(seen []DeviceSeen) {
+	d.mu.Lock()
+	for _, s := range seen {
+		k := deviceKey{account: s.AccountID, device: s.DeviceID}
+		if d.pending == nil {
+			d.pending = map[deviceKey]time.Time{}
+		}
+		if s.At.After(d.pending[k]) {
+			d.pending[k] = s.At
+		}
+		if s.Lang != "" {
+			if d.langs == nil {
+				d.langs = map[deviceKey]string{}
+			}
+			if _, newer := d.langs[k]; !newer {
+				d.langs[k] = s.Lang
+			}
+		}
+	}
+	d.mu.Unlock()
 }
 
 // Run flushes every Every until ctx ends, then once more.
@@ -129,7 +156,7 @@ func (d *DeviceActivity) Run(ctx context.Context) {
 			cancel()
 			return
 		case <-t.C:
-			if err := d.Flush(ctx); err != nil && d.Log != nil {
+			if err := d.flush(ctx, d.Pause); err != nil && ctx.Err() == nil && d.Log != nil {
 				d.Log.Warn("device last seen: flush", "err", err)
 			}
 		}

@@ -183,3 +183,47 @@ func TestDeviceLanguageFollowsTheDevice(t *testing.T) {
 	var nobody *kiosko.DeviceActivity
 	nobody.NoteLang(1, "x", "es") // a site without the worker: no effect, no panic
 }
+
+// chunkTouch records the size of every write and fails the second one.
+type chunkTouch struct {
+	kiosko.Store
+	sizes []int
+}
+
+func (c *chunkTouch) TouchDevices(ctx context.Context, seen []kiosko.DeviceSeen) error {
+	c.sizes = append(c.sizes, len(seen))
+	if len(c.sizes) == 2 {
+		return errors.New("database away")
+	}
+	return c.Store.TouchDevices(ctx, seen)
+}
+
+// TestDeviceActivityWritesInChunks: a flush writes at most Chunk devices
+// at a time; when a chunk fails, that chunk and the ones after it are kept
+// for the next flush, which writes them all, and none is written twice.
+func TestDeviceActivityWritesInChunks(t *testing.T) {
+	f := newAuth(t)
+	store := &chunkTouch{Store: f.auth.Store}
+	seen := &kiosko.DeviceActivity{Store: store, Chunk: 2}
+	for i := range 5 {
+		seen.Note(int64(i+1), "dev", t0.Add(time.Duration(i)*time.Second))
+	}
+	if err := seen.Flush(ctx); err == nil {
+		t.Fatal("flush with a failing chunk: no error")
+	}
+	if err := seen.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := []int{2, 2, 2, 1} // 2 written, 2 failed; then the 3 kept
+	if len(store.sizes) != len(want) {
+		t.Fatalf("writes of %v devices, want %v", store.sizes, want)
+	}
+	for i := range want {
+		if store.sizes[i] != want[i] {
+			t.Fatalf("writes of %v devices, want %v", store.sizes, want)
+		}
+	}
+	if err := seen.Flush(ctx); err != nil || len(store.sizes) != len(want) {
+		t.Fatalf("a third flush wrote again: %v (%v)", store.sizes, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/kiosko/kiosko"
 	"github.com/kiosko/kiosko/internal/geoip"
@@ -25,7 +26,7 @@ import (
 // service as Main.Deps.Accounts.
 func newAccounts(m *Main, workers context.Context) *kiosko.Accounts {
 	m.Auth.Country = geoip.Country
-	m.Auth.Seen = &kiosko.DeviceActivity{Store: m.Store, Log: m.Log}
+	m.Auth.Seen = &kiosko.DeviceActivity{Store: m.Store, Log: m.Log, Pause: 10 * time.Millisecond}
 	m.wg.Add(1)
 	go func() { defer m.wg.Done(); m.Auth.Seen.Run(workers) }()
 	return &kiosko.Accounts{Store: m.Store, Auth: m.Auth, Billing: m.Deps.Billing, Mail: web.NewAccountDataMail(m.Deps),
