@@ -64,8 +64,15 @@ func newProfile(t *testing.T, exe, name, base string, extra ...chromedp.ExecAllo
 	p := &profile{t: t, name: name, ctx: ctx, base: base}
 	// The first run starts the browser, which lives as long as that run's
 	// context: it must be the profile's own, without a timeout.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("%s: start chromium: %v", name, err)
+	for start := time.Now(); ; {
+		err := chromedp.Do(ctx, chromedp.Navigate("about:blank"))
+		if err == nil {
+			break
+		}
+		if !contextDestroyed(err) || time.Since(start) > stepWait {
+			t.Fatalf("%s: start chromium: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return p
 }
@@ -221,3 +228,23 @@ func TestTwoDevicesOneSeat(t *testing.T) {
 }
 
 func kioskoFilter(edition string) kiosko.ArticleFilter { return kiosko.ArticleFilter{Edition: edition} }
+
+// The browser steps retry Chromium's destroyed-context answer and nothing
+// else: any other failure must still fail the step.
+func TestContextDestroyedIsOnlyThatError(t *testing.T) {
+	gone := &cdproto.Error{Code: -32000, Message: "Cannot find context with specified id"}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{gone, true},
+		{fmt.Errorf("evaluate: %w", gone), true},
+		{&cdproto.Error{Code: -32000, Message: "Node with given id does not belong to the document"}, false},
+		{context.DeadlineExceeded, false},
+		{errors.New("net::ERR_CONNECTION_REFUSED"), false},
+	} {
+		if got := contextDestroyed(tc.err); got != tc.want {
+			t.Errorf("contextDestroyed(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
