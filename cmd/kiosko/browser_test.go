@@ -2,13 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto"
 	"github.com/chromedp/chromedp"
 
 	"github.com/kiosko/kiosko"
@@ -61,25 +64,67 @@ func newProfile(t *testing.T, exe, name, base string, extra ...chromedp.ExecAllo
 	p := &profile{t: t, name: name, ctx: ctx, base: base}
 	// The first run starts the browser, which lives as long as that run's
 	// context: it must be the profile's own, without a timeout.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("%s: start chromium: %v", name, err)
+	for start := time.Now(); ; {
+		err := chromedp.Do(ctx, chromedp.Navigate("about:blank"))
+		if err == nil {
+			break
+		}
+		if !contextDestroyed(err) || time.Since(start) > stepWait {
+			t.Fatalf("%s: start chromium: %v", name, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return p
 }
 
-// run performs actions within 15 s, saving a screenshot on failure.
+// Step deadlines. A loaded CI machine (the suite with -race on two cores)
+// makes Chromium slow, so a step gets stepWait. A step that waits for a push
+// gets pushWait: room for a busy machine, yet under the pages' heartbeat
+// (every 30 s or more), so only the push can end it in time.
+const (
+	stepWait = 30 * time.Second
+	pushWait = 20 * time.Second
+)
+
+// run performs actions within stepWait, saving a screenshot on failure.
 func (p *profile) run(step string, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	p.runWithin(step, 15*time.Second, actions...)
+	p.runWithin(step, stepWait, actions...)
 }
 
+// runWithin performs actions one after another within d. An action that
+// fails only because a navigation destroyed the JavaScript context it was
+// evaluating in (Chromium's "Cannot find context with specified id") is
+// tried again, within the same deadline; any other error fails the step.
 func (p *profile) runWithin(step string, d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, d)
 	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.t.Fatalf("%s: %s: %v (screenshot: %s)", p.name, step, err, p.screenshot(step))
+	for _, a := range actions {
+		for {
+			err := chromedp.Do(ctx, a)
+			if err == nil {
+				break
+			}
+			if !contextDestroyed(err) || ctx.Err() != nil {
+				p.t.Fatalf("%s: %s: %v (screenshot: %s)", p.name, step, err, p.screenshot(step))
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}
+}
+
+// contextDestroyed reports whether err is Chromium's answer to an
+// evaluation in an execution context that a navigation has just replaced.
+func contextDestroyed(err error) bool {
+	var cdpErr *cdproto.Error
+	if errors.As(err, &cdpErr) {
+		return strings.Contains(cdpErr.Message, "Cannot find context with specified id")
+	}
+	return strings.Contains(err.Error(), "Cannot find context with specified id")
 }
 
 func (p *profile) screenshot(step string) string {
@@ -151,20 +196,20 @@ func TestTwoDevicesOneSeat(t *testing.T) {
 
 	// B continues here; A is told at once, without a reload.
 	b.run("B continues", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
-	// Pages heartbeat every 30 s or more: a few seconds is the push, not a
-	// poll, with room for a busy machine.
-	a.runWithin("A displaced without a reload", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
+	// Pages heartbeat every 30 s or more: pushWait is the push, not a poll,
+	// with room for a busy machine.
+	a.runWithin("A displaced without a reload", pushWait, chromedp.WaitVisible(chromedp.CSS("#interstitial")), chromedp.WaitNotVisible(chromedp.CSS("#article-body")))
 
 	// Takeovers fought back, and a person at each device, put the seat under sharing warning.
 	a.run("A takes back", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
-	b.runWithin("B displaced", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	b.runWithin("B displaced", pushWait, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
 	b.run("B takes back", chromedp.Click(chromedp.CSS("#continue-here")), chromedp.WaitVisible(chromedp.CSS("#article-body")))
 	// A's reader is still there and reads the message: the page tells the
 	// server a person was there, and that third takeover counts.
-	a.runWithin("A displaced again", 2*time.Second, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
+	a.runWithin("A displaced again", pushWait, chromedp.WaitVisible(chromedp.CSS("#interstitial")))
 	a.run("A reads the message", chromedp.Click(chromedp.CSS("#interstitial-title")))
 	for _, p := range []*profile{a, b} {
-		p.runWithin("sharing warning shown", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
+		p.runWithin("sharing warning shown", pushWait, chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
 	}
 	// The banner is on every page of the seat, not only the article.
 	a.run("banner on the front page", chromedp.Navigate(m.URL()+"/es/"), chromedp.WaitVisible(chromedp.CSS("#sharing-banner")))
@@ -178,8 +223,28 @@ func TestTwoDevicesOneSeat(t *testing.T) {
 		chromedp.Submit(chromedp.CSS("#new_password")),
 		chromedp.WaitNotPresent(chromedp.CSS("#new_password")),
 	)
-	b.runWithin("B told it was signed out", 4*time.Second, chromedp.WaitVisible(chromedp.CSS("#signed-out")))
+	b.runWithin("B told it was signed out", pushWait, chromedp.WaitVisible(chromedp.CSS("#signed-out")))
 	a.run("A's warning lifted", chromedp.Navigate(m.URL()+"/es/"), chromedp.WaitNotVisible(chromedp.CSS("#sharing-banner")))
 }
 
 func kioskoFilter(edition string) kiosko.ArticleFilter { return kiosko.ArticleFilter{Edition: edition} }
+
+// The browser steps retry Chromium's destroyed-context answer and nothing
+// else: any other failure must still fail the step.
+func TestContextDestroyedIsOnlyThatError(t *testing.T) {
+	gone := &cdproto.Error{Code: -32000, Message: "Cannot find context with specified id"}
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{gone, true},
+		{fmt.Errorf("evaluate: %w", gone), true},
+		{&cdproto.Error{Code: -32000, Message: "Node with given id does not belong to the document"}, false},
+		{context.DeadlineExceeded, false},
+		{errors.New("net::ERR_CONNECTION_REFUSED"), false},
+	} {
+		if got := contextDestroyed(tc.err); got != tc.want {
+			t.Errorf("contextDestroyed(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

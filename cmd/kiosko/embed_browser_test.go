@@ -105,16 +105,16 @@ func TestEmbedOnAPublisherSite(t *testing.T) {
 
 	start := time.Now()
 	b.run("B continues", clickShadow("[data-kiosko=continue]"), waitState("reading", true))
-	a.runWithin("A displaced without a reload", 4*time.Second, waitState("displaced", false), waitShadow("[data-kiosko=continue]", true))
+	a.runWithin("A displaced without a reload", pushWait, waitState("displaced", false), waitShadow("[data-kiosko=continue]", true))
 	t.Logf("A was told %v after B clicked continue", time.Since(start).Round(time.Millisecond))
 
 	a.run("A takes back", clickShadow("[data-kiosko=continue]"), waitState("reading", true))
-	b.runWithin("B displaced", 4*time.Second, waitState("displaced", false))
+	b.runWithin("B displaced", pushWait, waitState("displaced", false))
 	b.run("B takes back", clickShadow("[data-kiosko=continue]"), waitState("reading", true))
-	a.runWithin("A displaced again", 4*time.Second, waitState("displaced", false))
+	a.runWithin("A displaced again", pushWait, waitState("displaced", false))
 	a.run("A reads the message", clickShadow("#kiosko-inter"))
 	for _, p := range []*profile{a, b} {
-		p.runWithin("sharing banner shown", 6*time.Second, waitShadow(".banner", true))
+		p.runWithin("sharing banner shown", pushWait, waitShadow(".banner", true))
 	}
 }
 

@@ -402,10 +402,11 @@ func readMail(t *testing.T, path string) []byte {
 
 func countMail(t *testing.T, m *Main) int { return len(mailFiles(t, m)) }
 
-// waitMail waits until n emails were written.
+// waitMail waits until n emails were written, with room for a loaded CI
+// machine (a .eml file appears whole: it is renamed into place).
 func waitMail(t *testing.T, m *Main, n int) []string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if files := mailFiles(t, m); len(files) >= n {
 			return files

@@ -88,7 +88,7 @@ func TestWebhookCommandsAndDelivery(t *testing.T) {
 
 	// The delivery is recorded as delivered, once.
 	hooks, _ := kiosko.StoreAs[webhook.Store](m.Store)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		ms, err := hooks.FindWebhookMessages(t.Context(), 1)
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +122,7 @@ func TestDisabledWebhookEmailsAdmins(t *testing.T) {
 	before := len(mailFiles(t, m))
 	m.webhookDisabled(t.Context(), &webhook.Endpoint{ID: 7, URL: "https://crm.example.com/hooks"})
 	var found []string
-	for deadline := time.Now().Add(5 * time.Second); len(found) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); len(found) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		files := mailFiles(t, m)
 		if len(files) > before {
 			for _, f := range files {

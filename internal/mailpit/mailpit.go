@@ -231,12 +231,48 @@ func (s *Server) Message(t testing.TB, id string) *Message {
 	return &m
 }
 
-// WaitFor waits up to 15 seconds until at least n messages to addr have
+// Patience is how long the Wait helpers poll before failing: generous, so a
+// loaded machine (CI runs the suite with -race on two cores) only slows a
+// test down, never fails it. A wait ends as soon as its message is there.
+const Patience = 30 * time.Second
+
+// WaitForMatch polls until a message to addr for which match is true has
+// arrived and returns it in full. Only the specific message counts: an older
+// one to the same address, or a count of messages reached by other mail,
+// does not end the wait. It fails the test after Patience, naming what did
+// arrive, with what describing the message looked for.
+func (s *Server) WaitForMatch(t testing.TB, to, what string, match func(*Message) bool) *Message {
+	t.Helper()
+	deadline := time.Now().Add(Patience)
+	seen := map[string]*Message{}
+	for {
+		for _, sm := range s.To(t, to) {
+			if _, ok := seen[sm.ID]; ok {
+				continue
+			}
+			m := s.Message(t, sm.ID)
+			seen[sm.ID] = m
+			if match(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			var subjects []string
+			for _, m := range seen {
+				subjects = append(subjects, strconv.Quote(m.Subject))
+			}
+			t.Fatalf("mailpit: no %s to %s after %v; %d other message(s) arrived: %s", what, to, Patience, len(seen), strings.Join(subjects, ", "))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitFor waits up to Patience until at least n messages to addr have
 // arrived and returns them in full, oldest first. It fails the test on
 // timeout.
 func (s *Server) WaitFor(t testing.TB, to string, n int) []*Message {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(Patience)
 	for {
 		got := s.To(t, to)
 		if len(got) >= n {
