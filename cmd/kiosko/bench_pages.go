@@ -65,6 +65,7 @@ func (b *benchRun) pages(ctx context.Context) error {
 		paths []string
 		// header is the request's own header lines for connection c.
 		header func(c int) string
+		gzip   bool // asks for gzip, as browsers do; the bare handler answers the same compressed bytes
 	}
 	anon := func(int) string { return "" }
 	list := func(prefix string) []string {
@@ -79,6 +80,22 @@ func (b *benchRun) pages(ctx context.Context) error {
 		{name: "open article, anonymous", paths: list("bench-open"), header: anon},
 		{name: "free article, anonymous with meter", paths: list("bench-free"), header: func(int) string { return "Cookie: " + meter + "\r\n" }},
 		{name: "subscriber article, signed in, claim", paths: list("bench-subscriber"), header: func(c int) string { return "Cookie: " + readerCookies[c%len(readerCookies)] + "\r\n" }},
+	}
+	// The same with Accept-Encoding: gzip, as every browser sends it: a
+	// page the same for everyone is kept gzipped, a signed-in reader's is
+	// compressed for each view.
+	for _, pc := range cases[:2] {
+		pc.name += ", gzip"
+		pc.gzip = true
+		cases = append(cases, pc)
+	}
+	sub := cases[3]
+	sub.name, sub.gzip = sub.name+", gzip", true
+	cases = append(cases, sub)
+	for i := range cases {
+		if h := cases[i].header; cases[i].gzip {
+			cases[i].header = func(c int) string { return h(c) + "Accept-Encoding: gzip\r\n" }
+		}
 	}
 	var profile *os.File
 	if o.cpuProfile != "" {
@@ -108,6 +125,9 @@ func (b *benchRun) pages(ctx context.Context) error {
 				return
 			}
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			if pc.gzip {
+				w.Header().Set("Content-Encoding", "gzip")
+			}
 			_, _ = w.Write(body)
 		}))
 		if err != nil {

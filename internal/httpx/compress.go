@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"mime"
@@ -31,6 +32,19 @@ var compressible = map[string]bool{
 	"application/manifest+json": true, "application/problem+json": true, "image/svg+xml": true,
 }
 
+// Gzip compresses b as Compress would, for answers kept compressed.
+func Gzip(b []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(b) / 3)
+	gz := gzipWriters.Get().(*gzip.Writer)
+	gz.Reset(&out)
+	_, _ = gz.Write(b)
+	_ = gz.Close()
+	gz.Reset(nil)
+	gzipWriters.Put(gz)
+	return out.Bytes()
+}
+
 var gzipWriters = sync.Pool{New: func() any {
 	w, _ := gzip.NewWriterLevel(nil, compressLevel)
 	return w
@@ -52,6 +66,14 @@ func Compress(next http.Handler) http.Handler {
 		defer cw.finish()
 		next.ServeHTTP(cw, r)
 	})
+}
+
+// AcceptsGzip reports whether a request may get a gzip answer: it accepts
+// gzip (or *) with a q-value above zero and asks for no range. A handler
+// that has the compressed bytes already (a kept page) answers them with
+// Content-Encoding set, and Compress leaves such an answer alone.
+func AcceptsGzip(r *http.Request) bool {
+	return r.Header.Get("Range") == "" && acceptsGzip(r.Header.Get("Accept-Encoding"))
 }
 
 // acceptsGzip reads an Accept-Encoding header: gzip (or *) with a q-value

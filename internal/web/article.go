@@ -87,7 +87,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	}
 	key := articleKey(p, v, serial)
 	if page, ok := s.pages.get(key); ok {
-		writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
+		page.write(w, r, p, public)
 		return
 	}
 	v.Image = s.leadImage(r.Context(), a)
@@ -103,7 +103,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.pages.put(key, page)
-	writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
+	page.write(w, r, p, public)
 }
 
 // decide applies the paywall and, for a subscriber article read with a

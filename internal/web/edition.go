@@ -93,7 +93,7 @@ func (s *Server) frontPage(w http.ResponseWriter, r *http.Request) {
 		}
 		s.pages.put(key, page)
 	}
-	writePage(w, http.StatusOK, p.Lang, page.bytesFor(p), public)
+	page.write(w, r, p, public)
 }
 
 // edition finds the edition of the path, answering 404 when unknown.

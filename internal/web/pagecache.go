@@ -2,12 +2,17 @@ package web
 
 import (
 	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
 	"html/template"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/kiosko/kiosko"
+	"github.com/kiosko/kiosko/internal/httpx"
 )
 
 // publicPage is the Cache-Control of a page every reader without a session
@@ -48,7 +53,15 @@ var emailAttr = template.Must(template.New("email").Parse(`<input value="{{.}}">
 type keptPage struct {
 	b    []byte
 	slot int
-	own  bool // this reader's own page: never kept
+	own  bool   // this reader's own page: never kept
+	gz   []byte // b gzipped, for a page the same for every reader (slot -1) and long enough to compress
+	// For a page with a slot: the gzip header and the deflated part
+	// before the slot (ending on a sync flush, byte-aligned), the
+	// deflated part after it (the final blocks), and the CRC-32 of the
+	// part before. A view writes its address between them as a stored
+	// block, so it is compressed once per page, not once per view.
+	gzBefore, gzAfter []byte
+	crcBefore         uint32
 }
 
 type pageCache struct {
@@ -70,7 +83,7 @@ func (c *pageCache) get(key string) (keptPage, bool) {
 
 func (c *pageCache) put(key string, page keptPage) {
 	if key != "" && !page.own {
-		c.cache().Put(key, page, int64(len(page.b)+len(key)+64))
+		c.cache().Put(key, page, int64(len(page.b)+len(page.gz)+len(page.gzBefore)+len(page.gzAfter)+len(key)+64))
 	}
 }
 
@@ -80,7 +93,11 @@ func (s *Server) renderKept(name string, p *Page, key string) (keptPage, error) 
 	id := p.Identity
 	if key == "" || id == nil {
 		b, err := s.render(name, p)
-		return keptPage{b: b, slot: -1}, err
+		k := keptPage{b: b, slot: -1}
+		if err == nil && key != "" && len(b) >= httpx.CompressMinSize {
+			k.gz = httpx.Gzip(b) // once per kept page, not once per view
+		}
+		return k, err
 	}
 	acct := *id.Account
 	acct.Email = emailSlot
@@ -96,7 +113,80 @@ func (s *Server) renderKept(name string, p *Page, key string) (keptPage, error) 
 		b, err := s.render(name, p)
 		return keptPage{b: b, slot: -1, own: true}, err
 	}
-	return keptPage{b: b, slot: at}, nil
+	k := keptPage{b: b, slot: at}
+	if len(b) >= httpx.CompressMinSize {
+		k.gzBefore, k.gzAfter = gzipAround(b[:at], b[at+len(emailSlot):])
+		k.crcBefore = crc32.ChecksumIEEE(b[:at])
+	}
+	return k, nil
+}
+
+// gzipAround deflates before and after as two runs of one gzip stream,
+// with room between them for a stored block: before ends on a sync flush
+// (which leaves the stream byte-aligned, its blocks not final), after is
+// deflated afresh (it refers to nothing before it) and ends the stream.
+func gzipAround(before, after []byte) (head, tail []byte) {
+	var h bytes.Buffer
+	h.Write([]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}) // gzip, deflate, no name or time, OS unknown
+	fw, _ := flate.NewWriter(&h, 5)
+	_, _ = fw.Write(before)
+	_ = fw.Flush()
+	var t bytes.Buffer
+	fw.Reset(&t)
+	_, _ = fw.Write(after)
+	_ = fw.Close()
+	return h.Bytes(), t.Bytes()
+}
+
+// gzipWith is the kept page's gzip stream with email in its slot: a
+// stored deflate block between the two kept runs, and the trailer.
+func (k keptPage) gzipWith(email []byte) []byte {
+	after := k.b[k.slot+len(emailSlot):]
+	out := make([]byte, 0, len(k.gzBefore)+5+len(email)+len(k.gzAfter)+8)
+	out = append(out, k.gzBefore...)
+	n := len(email)
+	out = append(out, 0, byte(n), byte(n>>8), ^byte(n), ^byte(n>>8)) // not final, stored; LEN, NLEN
+	out = append(out, email...)
+	out = append(out, k.gzAfter...)
+	crc := crc32.Update(k.crcBefore, crc32.IEEETable, email)
+	crc = crc32.Update(crc, crc32.IEEETable, after)
+	size := uint32(k.slot + n + len(after))
+	return binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(out, crc), size)
+}
+
+// write answers the kept page for the reader of p: its gzipped bytes as
+// they were kept when the client takes gzip and the page is the same for
+// everyone, else bytesFor, which the Compress middleware may compress.
+func (k keptPage) write(w http.ResponseWriter, r *http.Request, p *Page, public bool) {
+	var gz []byte
+	switch {
+	case !httpx.AcceptsGzip(r):
+	case k.slot < 0 || p.Identity == nil:
+		gz = k.gz
+	case k.gzBefore != nil:
+		if email, ok := emailFor(p); ok && len(email) <= 0xffff {
+			gz = k.gzipWith(email)
+		}
+	}
+	if gz == nil {
+		writePage(w, http.StatusOK, p.Lang, k.bytesFor(p), public)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Encoding", "gzip")
+	h.Add("Vary", "Accept-Encoding")
+	h.Set("Content-Length", strconv.Itoa(len(gz)))
+	writePage(w, http.StatusOK, p.Lang, gz, public)
+}
+
+// emailFor is the reader's address escaped as the newsletter box's value.
+func emailFor(p *Page) ([]byte, bool) {
+	var attr bytes.Buffer
+	if err := emailAttr.Execute(&attr, p.Identity.Account.Email); err != nil {
+		return nil, false
+	}
+	const open, end = `<input value="`, `">`
+	return attr.Bytes()[len(open) : attr.Len()-len(end)], true
 }
 
 // bytesFor is the kept page for the reader of p.
@@ -104,12 +194,10 @@ func (k keptPage) bytesFor(p *Page) []byte {
 	if k.slot < 0 || p.Identity == nil {
 		return k.b
 	}
-	var attr bytes.Buffer
-	if err := emailAttr.Execute(&attr, p.Identity.Account.Email); err != nil {
+	email, ok := emailFor(p)
+	if !ok {
 		return nil
 	}
-	const open, end = `<input value="`, `">`
-	email := attr.Bytes()[len(open) : attr.Len()-len(end)]
 	out := make([]byte, 0, len(k.b)+len(email))
 	out = append(out, k.b[:k.slot]...)
 	out = append(out, email...)
