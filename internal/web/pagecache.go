@@ -108,7 +108,12 @@ func (s *Server) renderKept(name string, p *Page, key string) (keptPage, error) 
 		return keptPage{}, err
 	}
 	at := bytes.Index(b, []byte(emailSlot))
-	if at < 0 || bytes.Count(b, []byte(emailSlot)) != 1 {
+	if at < 0 {
+		// The address is nowhere on the page: what was rendered is this
+		// reader's page as it is (every other field is theirs), not kept.
+		return keptPage{b: b, slot: -1, own: true}, nil
+	}
+	if bytes.Count(b, []byte(emailSlot)) != 1 {
 		// Not where it was expected: render this reader's page as it is.
 		b, err := s.render(name, p)
 		return keptPage{b: b, slot: -1, own: true}, err
